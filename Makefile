@@ -1,0 +1,41 @@
+# lightning-ae: every command a user needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/lightning-ae
+STAMP := $(VENV)/.installed-stamp
+LOGS ?= logs
+
+.PHONY: help install test run bench tensorboard clean
+
+help:  ## list the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+install: $(STAMP)  ## create .venv and install the project with its test extras
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $(STAMP)
+
+test: install  ## run the test suite (unit tests + CLI runs on a slice of real MNIST)
+	$(PY) -m pytest -q
+
+run: install  ## the main job: 2-D autoencoder (5 epochs) vs PCA-2, test MSEs and figures
+	rm -rf $(LOGS)/ae_2d/run $(LOGS)/pca_2d/run
+	$(CLI) fit  --config configs/pca_2d.yaml --trainer.logger.init_args.version run
+	$(CLI) test --config configs/pca_2d.yaml --trainer.logger.init_args.version run --ckpt_path $(LOGS)/pca_2d/run/checkpoints/last.ckpt
+	$(CLI) fit  --config configs/ae_2d.yaml --trainer.logger.init_args.version run
+	$(CLI) test --config configs/ae_2d.yaml --trainer.logger.init_args.version run --ckpt_path $(LOGS)/ae_2d/run/checkpoints/last.ckpt
+	$(PY) -m lightning_ae.summary $(LOGS)/pca_2d/run $(LOGS)/ae_2d/run
+
+bench: install  ## seconds/epoch of the CLI pipeline vs a plain PyTorch loop, peak memory
+	$(PY) -m lightning_ae.bench
+
+tensorboard: install  ## open the logs in TensorBoard
+	$(VENV)/bin/tensorboard --logdir $(LOGS)
+
+clean:  ## remove logs, caches (keeps .venv)
+	rm -rf $(LOGS)/* .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -exec rm -rf {} +

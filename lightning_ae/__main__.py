@@ -1,0 +1,3 @@
+from lightning_ae.cli import main
+
+main()

@@ -1,0 +1,4 @@
+from lightning_ae.callbacks.images import ImageLogger
+from lightning_ae.callbacks.records import CodesWriter, RunRecord
+
+__all__ = ["ImageLogger", "CodesWriter", "RunRecord"]

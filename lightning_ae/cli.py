@@ -1,0 +1,79 @@
+"""The `lightning-ae` command: LightningCLI (fit, validate, test, predict) over the project's models.
+
+`lightning-ae fit --config configs/ae_2d.yaml` reads `configs/default.yaml` first (trainer,
+TensorBoard logger, seed), then the model's file. The YAML `model.class_path` names the model.
+Errors a user can fix (missing data, impossible hyperparameters, bad checkpoint paths) are printed
+as one line; set LIGHTNING_AE_DEBUG=1 for the full traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import LightningCLI
+
+from lightning_ae.callbacks import CodesWriter, ImageLogger, RunRecord
+from lightning_ae.data import DataError, MNISTDataModule
+from lightning_ae.models import AutoencoderModule
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+
+
+class AutoencoderCLI(LightningCLI):
+    """LightningCLI with the project's always-on callbacks exposed as top-level config sections."""
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({
+            "checkpoint.monitor": "val/loss",
+            "checkpoint.mode": "min",
+            "checkpoint.save_last": True,
+            "checkpoint.filename": "best-epoch{epoch:03d}",
+            "checkpoint.auto_insert_metric_name": False,
+        })
+        parser.add_lightning_class_args(ImageLogger, "images")
+        parser.add_lightning_class_args(CodesWriter, "codes")
+        parser.add_argument("--name", type=str | None, default=None,
+                            help="run name: logs go to logs/<name>/version_N (default: the last config file's name)")
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        logger = config.trainer.logger
+        name = config.get("name") or (Path(str(config.config[-1])).stem if config.get("config") else None)
+        if name and getattr(logger, "class_path", "").endswith("TensorBoardLogger") and logger.init_args.name == "default":
+            logger.init_args.name = name
+
+
+def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
+    defaults = [str(DEFAULT_CONFIG)] if DEFAULT_CONFIG.is_file() else []
+    return AutoencoderCLI(
+        AutoencoderModule,
+        MNISTDataModule,
+        subclass_mode_model=True,
+        seed_everything_default=42,
+        auto_configure_optimizers=False,
+        trainer_defaults={"callbacks": [RunRecord()]},
+        save_config_kwargs={"overwrite": True},
+        parser_kwargs={sub: {"default_config_files": defaults} for sub in ("fit", "validate", "test", "predict")},
+        args=args,
+        run=run,
+    )
+
+
+def main(args: list[str] | None = None) -> None:
+    if os.environ.get("LIGHTNING_AE_DEBUG"):
+        cli(args)
+        return
+    try:
+        cli(args)
+    except (DataError, ValueError, FileNotFoundError, KeyError, FloatingPointError) as e:
+        print(f"lightning-ae: error: {e}", file=sys.stderr)
+        print("(set LIGHTNING_AE_DEBUG=1 for the full traceback)", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""Every model of the pipeline. A config's `model.class_path` names one of these."""
+
+from lightning_ae.models.autoencoder import Autoencoder
+from lightning_ae.models.base import AutoencoderModule
+from lightning_ae.models.pca import PCA
+
+__all__ = ["AutoencoderModule", "Autoencoder", "PCA"]

@@ -1,0 +1,159 @@
+"""The base LightningModule ("system") every autoencoder variant plugs into.
+
+It owns the shared steps, the metrics, the optimizer and the figures. A variant supplies the
+networks through `encode`/`decode` and changes training only through small hooks:
+
+- `corrupt(x)`: the input the network sees (denoising), applied in training only;
+- `objective(x_in, x)`: loss, reconstruction and named loss terms (VAE, sparse penalties);
+- `figures(x, y)`: extra pictures for TensorBoard (filters, samples, activations).
+"""
+
+from __future__ import annotations
+
+import torch
+import lightning as L
+from torch import Tensor, nn
+from torchmetrics import MeanMetric, MeanSquaredError, MetricCollection
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+from lightning_ae import losses
+from lightning_ae.networks import check_choice
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+SCHEDULERS = ("none", "cosine", "step", "plateau")
+
+
+class ReconstructionMetrics(nn.Module):
+    """Per-pixel MSE and RMSE over all pixels, PSNR, SSIM and squared error per image."""
+
+    def __init__(self, prefix: str, image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+        super().__init__()
+        self.image_shape = image_shape
+        self.flat = MetricCollection(
+            {"mse": MeanSquaredError(), "rmse": MeanSquaredError(squared=False), "psnr": PeakSignalNoiseRatio(data_range=1.0)},
+            prefix=prefix,
+        )
+        self.ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        self.sse = MeanMetric()  # squared error per image (Hinton & Salakhutdinov's unit)
+        self.prefix = prefix
+
+    def update(self, x_hat: Tensor, x: Tensor) -> None:
+        x_hat, x = x_hat.float(), x.float()
+        self.flat.update(x_hat, x)
+        self.ssim.update(x_hat.view(-1, *self.image_shape), x.view(-1, *self.image_shape))
+        self.sse.update((x_hat - x).pow(2).sum(-1))
+
+    def metrics(self) -> dict[str, object]:
+        """Metric objects to hand to `LightningModule.log_dict` (computed and reset per epoch)."""
+        return {**dict(self.flat.items(keep_base=False, copy_state=False)),
+                f"{self.prefix}ssim": self.ssim, f"{self.prefix}sq_err_per_image": self.sse}
+
+
+class AutoencoderModule(L.LightningModule):
+    """Base system: shared `_step`, torchmetrics, optimizer/scheduler and figure hooks.
+
+    Args:
+        optimizer: adam, adamw, sgd or rmsprop.
+        lr: learning rate.
+        weight_decay: the optimizer's L2 weight decay.
+        momentum: momentum for sgd and rmsprop.
+        scheduler: none, cosine (over max_epochs), step (x0.1 every `step_size` epochs) or plateau
+            (x0.1 when val/loss stalls).
+        step_size: epochs between decays for the step scheduler.
+        input_dim: pixels per image (784 for MNIST).
+    """
+
+    latent_dim: int
+
+    def __init__(
+        self,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        scheduler: str = "none",
+        step_size: int = 10,
+        input_dim: int = 784,
+    ) -> None:
+        super().__init__()
+        check_choice("optimizer", optimizer, OPTIMIZERS)
+        check_choice("scheduler", scheduler, SCHEDULERS)
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}.")
+        if weight_decay < 0 or momentum < 0:
+            raise ValueError(f"weight_decay and momentum must be >= 0, got {weight_decay} and {momentum}.")
+        self.save_hyperparameters()  # collects the variant's own __init__ arguments too
+        self.input_dim = input_dim
+        self.val_metrics = ReconstructionMetrics("val/")
+        self.test_metrics = ReconstructionMetrics("test/")
+
+    # -- the network: variants implement these ---------------------------------------------------
+    def encode(self, x: Tensor) -> Tensor:  # (B, 784) -> (B, latent_dim)
+        raise NotImplementedError
+
+    def decode(self, z: Tensor) -> Tensor:  # (B, latent_dim) -> (B, 784), pixel probabilities
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+    # -- hooks a variant may override ------------------------------------------------------------
+    def corrupt(self, x: Tensor) -> Tensor:
+        """The network's input for a clean batch `x`; identity unless the variant corrupts it."""
+        return x
+
+    def objective(self, x_in: Tensor, x: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        """(loss to minimise, reconstruction in [0,1], named loss terms to log) for input `x_in`, target `x`."""
+        x_hat = self(x_in)
+        return losses.reconstruction(x_hat, x, getattr(self, "loss_kind", "mse")), x_hat, {}
+
+    def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
+        """Extra pictures for a fixed batch of test images: {tag: (C,H,W) image tensor or matplotlib figure}."""
+        return {}
+
+    # -- shared steps ----------------------------------------------------------------------------
+    def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
+        x, _ = batch
+        x_in = self.corrupt(x) if self.training else x
+        loss, x_hat, terms = self.objective(x_in, x)
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True,
+                 batch_size=len(x), sync_dist=not on_step)
+        for name, value in terms.items():
+            self.log(f"{stage}/{name}", value, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
+        if stage != "train":
+            metrics = self.val_metrics if stage == "val" else self.test_metrics
+            metrics.update(x_hat.detach().clamp(0, 1), x)
+            self.log_dict(metrics.metrics(), on_step=False, on_epoch=True, batch_size=len(x))
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx):
+        self._step(batch, "test")
+
+    def predict_step(self, batch, batch_idx):
+        x, y = batch
+        return {"z": self.encode(x), "y": y}
+
+    # -- optimisation ----------------------------------------------------------------------------
+    def configure_optimizers(self):
+        h = self.hparams
+        kwargs = {"lr": h.lr, "weight_decay": h.weight_decay}
+        if h.optimizer in ("sgd", "rmsprop"):
+            kwargs["momentum"] = h.momentum
+        opt = OPTIMIZERS[h.optimizer]([p for p in self.parameters() if p.requires_grad], **kwargs)
+        if h.scheduler == "none":
+            return opt
+        if h.scheduler == "cosine":
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.trainer.max_epochs or 1))
+        elif h.scheduler == "step":
+            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=h.step_size, gamma=0.1)
+        else:
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=2)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val/loss"}}
+        return {"optimizer": opt, "lr_scheduler": sched}
