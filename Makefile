@@ -9,6 +9,17 @@ LOGS ?= logs
 
 .PHONY: help install test run bench tensorboard clean
 
+# $(call repro,CONFIG[,EXTRA CLI ARGS]): fit configs/CONFIG.yaml, test its last checkpoint, print the
+# test metrics. Output in $(LOGS)/CONFIG/repro (TensorBoard events, checkpoints, run.json, figures/).
+# REPRO_ARGS is appended to every run (repro-quick sets a short budget through it).
+REPRO_ARGS ?=
+define repro
+	rm -rf $(LOGS)/$(1)/repro
+	$(CLI) fit  --config configs/$(1).yaml --trainer.logger.init_args.version repro $(2) $(REPRO_ARGS)
+	$(CLI) test --config configs/$(1).yaml --trainer.logger.init_args.version repro $(2) $(REPRO_ARGS) --ckpt_path $(LOGS)/$(1)/repro/checkpoints/last.ckpt
+	$(PY) -m lightning_ae.summary $(LOGS)/$(1)/repro
+endef
+
 help:  ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
 
@@ -39,3 +50,6 @@ tensorboard: install  ## open the logs in TensorBoard
 clean:  ## remove logs, caches (keeps .venv)
 	rm -rf $(LOGS)/* .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -exec rm -rf {} +
+
+# one file per reproduction family: mk/<family>.mk defines its repro-* targets
+-include $(sort $(wildcard mk/*.mk))

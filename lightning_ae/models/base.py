@@ -123,7 +123,7 @@ class AutoencoderModule(L.LightningModule):
             self.log(f"{stage}/{name}", value, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
         if stage != "train":
             metrics = self.val_metrics if stage == "val" else self.test_metrics
-            metrics.update(x_hat.detach().clamp(0, 1), x)
+            metrics.update(x_hat.detach(), x)  # unclamped: PCA's published errors are too
             self.log_dict(metrics.metrics(), on_step=False, on_epoch=True, batch_size=len(x))
         return loss
 

@@ -44,7 +44,7 @@ class PCA(AutoencoderModule):
 
     def _reset_sums(self) -> None:
         d = self.input_dim
-        self._n = 0
+        self._n, self._solved = 0, False
         self._sum = torch.zeros(d, dtype=torch.float64)
         self._scatter = torch.zeros(d, d, dtype=torch.float64)
 
@@ -87,10 +87,18 @@ class PCA(AutoencoderModule):
     def training_step(self, batch, batch_idx):
         self.accumulate(batch[0])
 
+    def _solve_pending(self) -> None:
+        if self._n > 0 and not self._solved:
+            self.solve()
+            self._solved = True
+            # training reconstruction error in closed form: the variance left in the dropped components
+            self.log("train/mse", self.train_mse, sync_dist=False)
+
+    def on_validation_epoch_start(self) -> None:
+        self._solve_pending()  # Lightning validates before `on_train_epoch_end`
+
     def on_train_epoch_end(self) -> None:
-        self.solve()
-        # training reconstruction error in closed form: the variance left in the dropped components
-        self.log("train/mse", self.train_mse, sync_dist=False)
+        self._solve_pending()
 
     def configure_optimizers(self):
         return None
