@@ -1,0 +1,42 @@
+"""End-to-end: `lightning-ae fit`, `test` and `predict` as a user runs them, in a temp dir."""
+
+from __future__ import annotations
+
+import numpy as np
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import ROOT
+
+
+def test_fit_test_predict_end_to_end(run_cli_process, tmp_path, mnist_dir):
+    common = ["--config", str(ROOT / "configs/ae_2d.yaml"), "--data.data_dir", str(mnist_dir),
+              "--data.train_subset", "2000", "--trainer.limit_val_batches", "1", "--data.eval_batch_size", "500",
+              "--images.scatter_points", "500", "--trainer.log_every_n_steps", "5",
+              "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"), "--trainer.logger.init_args.version", "e2e"]
+    fit = run_cli_process("fit", *common, "--trainer.max_epochs", "2")
+    assert fit.returncode == 0, fit.stderr[-3000:]
+    run_dir = tmp_path / "logs" / "ae_2d" / "e2e"
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    assert ckpt.is_file() and list(run_dir.glob("checkpoints/best-*.ckpt"))
+
+    test = run_cli_process("test", *common, "--ckpt_path", str(ckpt))
+    assert test.returncode == 0, test.stderr[-3000:]
+    assert "test/mse" in test.stdout
+    assert (run_dir / "figures" / "recon_grid.png").is_file()
+    assert (run_dir / "figures" / "latent_scatter.png").is_file()
+
+    codes = tmp_path / "codes.npz"
+    pred = run_cli_process("predict", *common, "--ckpt_path", str(ckpt), "--codes.output_path", str(codes))
+    assert pred.returncode == 0, pred.stderr[-3000:]
+    data = np.load(codes)
+    assert data["z"].shape == (10_000, 2) and data["y"].shape == (10_000,)
+    assert data["y"][:5].tolist() == [7, 2, 1, 0, 4]
+
+    events = EventAccumulator(str(run_dir), size_guidance={"images": 0, "scalars": 0}).Reload()
+    tags = events.Tags()
+    assert {"recon/grid", "latent/scatter"} <= set(tags["images"])
+    assert {"train/loss_step", "train/loss_epoch", "val/mse", "test/mse"} <= set(tags["scalars"])
+    val = [e.value for e in events.Scalars("val/mse")]
+    assert len(val) == 2 and val[1] < val[0]  # it learns
+    grid = events.Images("recon/grid")[-1]
+    assert grid.width > 10 * 28 and grid.height > 3 * 28  # three rows of ten digits
