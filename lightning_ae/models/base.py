@@ -6,6 +6,10 @@ networks through `encode`/`decode` and changes training only through small hooks
 - `corrupt(x)`: the input the network sees (denoising), applied in training only;
 - `objective(x_in, x)`: loss, reconstruction and named loss terms (VAE, sparse penalties);
 - `figures(x, y)`: extra pictures for TensorBoard (filters, samples, activations).
+
+A callback that changes what is trained over time (greedy layer-wise pretraining) sets
+`train_objective`, a function with the signature of `objective` used by training steps only;
+validation and test always score the whole network through `objective`.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class AutoencoderModule(L.LightningModule):
     """
 
     latent_dim: int
+    train_objective = None  # set by a callback: replaces `objective` in training steps (None: not replaced)
 
     def __init__(
         self,
@@ -115,7 +120,8 @@ class AutoencoderModule(L.LightningModule):
     def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
         x, _ = batch
         x_in = self.corrupt(x) if self.training else x
-        loss, x_hat, terms = self.objective(x_in, x)
+        objective = self.train_objective if stage == "train" and self.train_objective is not None else self.objective
+        loss, x_hat, terms = objective(x_in, x)
         on_step = stage == "train"
         self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True,
                  batch_size=len(x), sync_dist=not on_step)
