@@ -287,10 +287,12 @@ class MNISTDataModule(L.LightningDataModule):
         if k > len(idx):
             raise ValueError(f"num_labeled={k} exceeds the {len(idx)} training images.")
         labels = y[idx]
+        quota = torch.bincount(labels, minlength=10).double() * k / len(idx)
+        share = quota.floor().long()  # the largest remainders get the last few, so the shares add up to k
+        share[torch.argsort(quota - share, descending=True, stable=True)[: k - int(share.sum())]] += 1
         picked = []
         for c in range(10):  # `idx` is already a seeded permutation: take each class's first share
-            members = idx[labels == c]
-            picked.append(members[: round(k * len(members) / len(idx))])
+            picked.append(idx[labels == c][: share[c]])
         out = torch.cat(picked)
         return out[torch.randperm(len(out), generator=torch.Generator().manual_seed(h.split_seed))]
 
