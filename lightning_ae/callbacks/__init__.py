@@ -1,4 +1,5 @@
+from lightning_ae.callbacks.greedy import GreedyLayerwisePretraining
 from lightning_ae.callbacks.images import ImageLogger
 from lightning_ae.callbacks.records import CodesWriter, RunRecord
 
-__all__ = ["ImageLogger", "CodesWriter", "RunRecord"]
+__all__ = ["ImageLogger", "CodesWriter", "RunRecord", "GreedyLayerwisePretraining"]

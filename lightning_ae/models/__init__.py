@@ -2,6 +2,7 @@
 
 from lightning_ae.models.autoencoder import Autoencoder
 from lightning_ae.models.base import AutoencoderModule
+from lightning_ae.models.classifier import Classifier
 from lightning_ae.models.pca import PCA
 
-__all__ = ["AutoencoderModule", "Autoencoder", "PCA"]
+__all__ = ["AutoencoderModule", "Autoencoder", "PCA", "Classifier"]

@@ -1,0 +1,146 @@
+"""MLP digit classifier whose lower layers can come from a pretrained autoencoder's encoder.
+
+Unsupervised pretraining: Hinton & Salakhutdinov, "Reducing the Dimensionality of Data with
+Neural Networks", Science 2006 (a pretrained 784-500-500-2000 net fine-tuned for the labels:
+1.2% test error, 1.6% for backpropagation from random weights); Bengio et al., "Greedy
+Layer-Wise Training of Deep Networks", NIPS 2006 (autoencoders instead of RBMs). The autoencoder
+learns from every training image without labels; the classifier then reuses its encoder and
+learns from few labels, with the encoder frozen or fine-tuned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+from torchmetrics.classification import MulticlassAccuracy
+
+from lightning_ae.models.base import OPTIMIZERS
+from lightning_ae.networks import ACTIVATIONS, INITS, check_choice, check_dims, init_linear, linear_layers, mlp
+
+
+class Classifier(L.LightningModule):
+    """Encoder input_dim -> hidden_dims (same layout as `Autoencoder`'s encoder), then a softmax layer.
+
+    Args:
+        hidden_dims: sizes of the encoder layers; the last one is the feature (code) layer.
+        num_classes: number of classes (10 digits).
+        activation: activation of the hidden layers.
+        code_activation: activation of the last encoder layer (None: `activation`); must match the
+            autoencoder the encoder comes from.
+        init: he, xavier or default, for the layers not loaded from a checkpoint.
+        encoder_ckpt: autoencoder checkpoint (`.ckpt` of an `Autoencoder` run) whose `encoder.*`
+            weights initialise the encoder; None trains from random weights.
+        freeze_encoder: keep the encoder fixed and train the softmax layer only.
+        optimizer, lr, weight_decay, momentum: as in `AutoencoderModule`.
+        input_dim: pixels per image.
+    """
+
+    def __init__(
+        self,
+        hidden_dims: Sequence[int] = (300, 150),
+        num_classes: int = 10,
+        activation: str = "elu",
+        code_activation: str | None = None,
+        init: str = "he",
+        encoder_ckpt: str | None = None,
+        freeze_encoder: bool = False,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        input_dim: int = 784,
+    ) -> None:
+        super().__init__()
+        if len(hidden_dims) == 0:
+            raise ValueError("hidden_dims is empty; give the encoder's layer sizes, e.g. [300, 150].")
+        check_dims(hidden_dims[:-1], hidden_dims[-1])
+        check_choice("activation", activation, ACTIVATIONS)
+        self.code_activation = check_choice("code_activation", code_activation or activation, ACTIVATIONS)
+        check_choice("init", init, INITS)
+        check_choice("optimizer", optimizer, OPTIMIZERS)
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}.")
+        if weight_decay < 0 or momentum < 0:
+            raise ValueError(f"weight_decay and momentum must be >= 0, got {weight_decay} and {momentum}.")
+        if freeze_encoder and encoder_ckpt is None:
+            raise ValueError("freeze_encoder=True needs encoder_ckpt (a frozen random encoder learns nothing); "
+                             "give encoder_ckpt or set freeze_encoder: false.")
+        self.save_hyperparameters()
+        self.latent_dim = hidden_dims[-1]
+        self.encoder = mlp([input_dim, *hidden_dims], activation, self.code_activation, init)  # (B, 784) -> (B, d)
+        self.head = nn.Linear(hidden_dims[-1], num_classes)  # (B, d) -> (B, num_classes) logits
+        init_linear(self.head, init, "linear")
+        if encoder_ckpt is not None:
+            self.load_encoder(encoder_ckpt)
+        if freeze_encoder:
+            self.encoder.requires_grad_(False)
+        self.train_acc, self.val_acc, self.test_acc = (MulticlassAccuracy(num_classes, average="micro") for _ in range(3))
+
+    def load_encoder(self, path: str) -> None:
+        """Copy the `encoder.*` weights of an autoencoder checkpoint into the encoder, checking the layout."""
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"encoder_ckpt {path} does not exist; train the autoencoder first "
+                                    "(e.g. `make repro-greedy`) or point encoder_ckpt at its last.ckpt.")
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        state = {k.removeprefix("encoder."): v for k, v in ckpt.get("state_dict", ckpt).items() if k.startswith("encoder.")}
+        theirs = [state[k] for k in sorted((k for k in state if k.endswith(".weight")), key=lambda k: int(k.split(".")[0]))]
+        mine = [layer.weight for layer in linear_layers(self.encoder)]
+        if [tuple(w.shape) for w in theirs] != [tuple(w.shape) for w in mine]:
+            raise ValueError(f"encoder_ckpt has encoder layers {_layout(theirs)}, the classifier {_layout(mine)}; "
+                             "set hidden_dims to the autoencoder's encoder sizes.")
+        hp = ckpt.get("hyper_parameters", {})
+        for name, ours in (("activation", self.hparams.activation), ("code_activation", self.code_activation)):
+            if name in hp and hp[name] != ours:
+                raise ValueError(f"encoder_ckpt was trained with {name}={hp[name]!r}, the classifier has "
+                                 f"{ours!r}; set {name}: {hp[name]} to reuse its features.")
+        self.encoder.load_state_dict(state)
+
+    def encode(self, x: Tensor) -> Tensor:  # (B, 784) -> (B, d) features
+        return self.encoder(x)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, 784) -> (B, num_classes) logits
+        return self.head(self.encode(x))
+
+    def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits, y)
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True, batch_size=len(x),
+                 sync_dist=not on_step)
+        accuracy = {"train": self.train_acc, "val": self.val_acc, "test": self.test_acc}[stage]
+        accuracy.update(logits.detach(), y)
+        self.log(f"{stage}/acc", accuracy, on_step=False, on_epoch=True, batch_size=len(x))
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx):
+        self._step(batch, "test")
+
+    def predict_step(self, batch, batch_idx):
+        x, y = batch
+        return {"z": self.encode(x), "y": y}
+
+    def configure_optimizers(self):
+        h = self.hparams
+        kwargs = {"lr": h.lr, "weight_decay": h.weight_decay}
+        if h.optimizer in ("sgd", "rmsprop"):
+            kwargs["momentum"] = h.momentum
+        return OPTIMIZERS[h.optimizer]([p for p in self.parameters() if p.requires_grad], **kwargs)
+
+
+def _layout(weights: list[Tensor]) -> str:
+    """'784-300-150' for the weight matrices of a stack of linear layers."""
+    return "-".join(str(d) for d in [weights[0].shape[1], *(w.shape[0] for w in weights)]) if weights else "none"
