@@ -12,12 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from lightning_ae.callbacks import CodesWriter, ImageLogger, RunRecord
 from lightning_ae.data import DataError, MNISTDataModule
-from lightning_ae.models import AutoencoderModule
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
@@ -50,7 +50,7 @@ class AutoencoderCLI(LightningCLI):
 def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
     defaults = [str(DEFAULT_CONFIG)] if DEFAULT_CONFIG.is_file() else []
     return AutoencoderCLI(
-        AutoencoderModule,
+        L.LightningModule,  # every AutoencoderModule variant, and the Classifier that reuses an encoder
         MNISTDataModule,
         subclass_mode_model=True,
         seed_everything_default=42,

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from lightning_ae import figures
+from lightning_ae.models.base import AutoencoderModule
 from lightning_ae.models.pca import PCA
 
 
@@ -93,6 +94,8 @@ class ImageLogger(L.Callback):
 
     @rank_zero_only
     def _log(self, trainer: L.Trainer, pl_module: L.LightningModule, write_png: bool) -> None:
+        if not isinstance(pl_module, AutoencoderModule):  # e.g. the Classifier: nothing to reconstruct
+            return
         writer = tensorboard(trainer)
         for tag, picture in self.pictures(trainer, pl_module).items():
             if writer is not None:
