@@ -1,0 +1,143 @@
+"""Does unsupervised pretraining help? The two tables of `mk/greedy.mk`, from real runs.
+
+`python -m lightning_ae.experiments.pretrain greedy RUN_DIR ...` reads finished stacked-autoencoder
+runs (greedy-pretrained, end to end) and prints their test MSE with the test loss of each stage's
+shallow autoencoder (stage 1: pixels through 784-300-784; stage 2: the 300 hidden units through
+300-150-300), so that a textbook number can be matched to the quantity it measured.
+
+`python -m lightning_ae.experiments.pretrain classifier --encoder-ckpt AE.ckpt --labels 100 1000 20000`
+trains `configs/classifier.yaml` (784-300-150 ELU + softmax) for each number of labels, three ways:
+random weights, the autoencoder's encoder frozen (softmax layer only), and the encoder fine-tuned.
+Every run gets the same number of optimizer steps (`--steps`, default 533: the notebook's 4 epochs
+of 20,000 labels at batch 150), so few-label runs are not starved of updates; all labels
+(`--labels 60000`) trains on the full 60,000 with `--full-epochs`. The autoencoder saw all the
+training images without labels (Hinton & Salakhutdinov, Science 2006; Bengio et al., NIPS 2006).
+Test accuracies are printed as a table and written to <logs>/pretrain_classifier/table.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import lightning as L
+import torch
+
+from lightning_ae.callbacks.greedy import GreedyLayerwisePretraining
+from lightning_ae.data import MNISTDataModule
+from lightning_ae.summary import load
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+VARIANTS = ("random", "frozen", "finetuned")
+
+
+# -- the greedy vs end-to-end table ----------------------------------------------------------------
+@torch.no_grad()
+def stage_test_losses(ckpt: str | Path, data_dir: str | None = None) -> list[float]:
+    """Test loss of each stage's shallow autoencoder in a stacked-autoencoder checkpoint."""
+    model = L.LightningModule.load_from_checkpoint(ckpt, map_location="cpu").eval()
+    n = len([m for m in model.encoder if isinstance(m, torch.nn.Linear)])
+    greedy = GreedyLayerwisePretraining([1] * n)
+    greedy.attach(model)
+    dm = MNISTDataModule(data_dir=data_dir)
+    x, _ = dm.split("test")
+    out = []
+    for k in range(n):
+        losses = [greedy.stage_objective(model, k, xb, xb)[0] * len(xb) for xb in x.split(1000)]
+        out.append(float(torch.stack(losses).sum() / len(x)))
+    return out
+
+
+def greedy_table(run_dirs: list[str], data_dir: str | None = None) -> str:
+    rows = []
+    for d in run_dirs:
+        record = load(d)
+        test_mse = record.get("test", {}).get("metrics", {}).get("test/mse", math.nan)
+        stages = stage_test_losses(Path(d) / "checkpoints" / "last.ckpt", data_dir)
+        rows.append((d, record["fit"]["epochs"], test_mse, stages))
+    n = max(len(r[3]) for r in rows)
+    lines = [f"{'run':<40}{'epochs':>8}{'test MSE':>12}" + "".join(f"{f'stage {k + 1} MSE':>14}" for k in range(n))]
+    for d, epochs, test_mse, stages in rows:
+        lines.append(f"{d:<40}{epochs:>8}{test_mse:>12.4f}" + "".join(f"{v:>14.4f}" for v in stages))
+    return "\n".join(lines)
+
+
+# -- the classifier table --------------------------------------------------------------------------
+def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, full_epochs: int,
+                   logs: str, data_dir: str | None, seed: int) -> dict:
+    """Fit configs/classifier.yaml with `labels` labelled images in one of VARIANTS; test its final weights."""
+    from lightning_ae.cli import cli
+
+    if labels >= 60_000:  # every training image: validate on the test set, as the classic posts did
+        batch, epochs, data = 150, full_epochs, ["--data.val_split", "test", "--data.num_labeled", "null"]
+    else:
+        batch = min(150, labels // 2)
+        epochs = math.ceil(steps / math.ceil(labels / batch))
+        data = ["--data.num_labeled", str(labels)]
+    args = ["--config", str(ROOT / "configs" / "classifier.yaml"), "--name", "pretrain_classifier",
+            "--seed_everything", str(seed),
+            "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version", f"n{labels}_{variant}_s{seed}",
+            "--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", str(max(1, epochs // 4)),
+            "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+            "--data.batch_size", str(batch), *data]
+    if data_dir is not None:
+        args += ["--data.data_dir", data_dir]
+    if variant != "random":
+        args += ["--model.init_args.encoder_ckpt", encoder_ckpt,
+                 "--model.init_args.freeze_encoder", "true" if variant == "frozen" else "false"]
+    run = cli(args, run=False)
+    run.trainer.fit(run.model, datamodule=run.datamodule)
+    metrics = run.trainer.test(run.model, datamodule=run.datamodule, verbose=False)[0]
+    return {"labels": labels, "variant": variant, "seed": seed, "epochs": epochs, "batch_size": batch,
+            "steps": run.trainer.global_step, "test_acc": metrics["test/acc"], "test_loss": metrics["test/loss"]}
+
+
+def classifier_table(rows: list[dict]) -> str:
+    seeds = sorted({r["seed"] for r in rows})
+    lines = [f"test accuracy (mean over seeds {seeds}; test error in brackets)", "",
+             "| labels | steps | " + " | ".join(VARIANTS) + " |", "|---:|---:|" + "---:|" * len(VARIANTS)]
+    for labels in sorted({r["labels"] for r in rows}):
+        cells, steps = [], ""
+        for v in VARIANTS:
+            accs = [r["test_acc"] for r in rows if r["labels"] == labels and r["variant"] == v]
+            steps = steps or next((r["steps"] for r in rows if r["labels"] == labels), "")
+            cells.append(f"{sum(accs) / len(accs):.4f} ({100 * (1 - sum(accs) / len(accs)):.2f}%)" if accs else "-")
+        lines.append(f"| {labels:,} | {steps} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m lightning_ae.experiments.pretrain", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="table", required=True)
+    g = sub.add_parser("greedy", help="test MSEs of finished stacked-autoencoder runs, per stage too")
+    g.add_argument("run_dirs", nargs="+")
+    g.add_argument("--data-dir", default=None)
+    c = sub.add_parser("classifier", help="random vs pretrained-frozen vs pretrained-fine-tuned, per number of labels")
+    c.add_argument("--encoder-ckpt", required=True, help="stacked autoencoder checkpoint (784-300-150 ELU encoder)")
+    c.add_argument("--labels", type=int, nargs="+", default=[100, 1000, 20_000])
+    c.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    c.add_argument("--steps", type=int, default=533, help="optimizer steps per run below 60,000 labels")
+    c.add_argument("--full-epochs", type=int, default=10, help="epochs of the 60,000-label runs")
+    c.add_argument("--seeds", type=int, nargs="+", default=[42])
+    c.add_argument("--logs", default="logs")
+    c.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+    if args.table == "greedy":
+        print(greedy_table(args.run_dirs, args.data_dir))
+        return
+    if not Path(args.encoder_ckpt).is_file():
+        raise SystemExit(f"no checkpoint at {args.encoder_ckpt}: run `make repro-greedy` first.")
+    rows = [classifier_run(n, v, args.encoder_ckpt, args.steps, args.full_epochs, args.logs, args.data_dir, s)
+            for n in args.labels for v in args.variants for s in args.seeds]
+    table = classifier_table(rows)
+    out = Path(args.logs) / "pretrain_classifier"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "table.md").write_text(table + "\n")
+    (out / "table.json").write_text(json.dumps({"encoder_ckpt": args.encoder_ckpt, "runs": rows}, indent=2))
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
