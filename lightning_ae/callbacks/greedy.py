@@ -39,7 +39,7 @@ from lightning_ae.networks import TiedDecoder
 
 
 class _TransposedBlock(nn.Module):
-    """One layer of a `TiedDecoder`: act(h W^T-transposed + b), the weight owned by the encoder layer."""
+    """One layer of a `TiedDecoder`: act(h W + b) with W the (transposed) weight of its encoder layer."""
 
     def __init__(self, layer: nn.Linear, bias: nn.Parameter, act: nn.Module) -> None:
         super().__init__()
@@ -84,20 +84,26 @@ class GreedyLayerwisePretraining(L.Callback):
             per stage instead of on every batch (same result, fewer operations).
         reset_optimizer: clear the optimizer's state (Adam moments) when a stage begins, as if
             each stage had its own optimizer.
+        finetune_lr: learning rate of the end-to-end fine-tuning (None: keep the optimizer's). The
+            pretrained net sits near a minimum: a fresh Adam at the pretraining rate (0.01) moves
+            every weight by ~lr on its first steps and undoes most of the pretraining.
         cache_chunk: rows per forward pass when filling the cache.
     """
 
     def __init__(self, epochs_per_stage: Sequence[int] = (4, 4), cache_inputs: bool = False,
-                 reset_optimizer: bool = True, cache_chunk: int = 10_000) -> None:
+                 reset_optimizer: bool = True, finetune_lr: float | None = None, cache_chunk: int = 10_000) -> None:
         if len(epochs_per_stage) == 0 or any(int(e) != e or e <= 0 for e in epochs_per_stage):
             raise ValueError(
                 f"epochs_per_stage must be a non-empty list of positive integers, got {list(epochs_per_stage)}."
             )
+        if finetune_lr is not None and not finetune_lr > 0:
+            raise ValueError(f"finetune_lr must be positive (or null to keep the optimizer's), got {finetune_lr}.")
         if cache_chunk <= 0:
             raise ValueError(f"cache_chunk must be positive, got {cache_chunk}.")
         self.epochs_per_stage = [int(e) for e in epochs_per_stage]
         self.stage_ends = list(accumulate(self.epochs_per_stage))  # first epoch after each stage
         self.cache_inputs, self.reset_optimizer, self.cache_chunk = cache_inputs, reset_optimizer, cache_chunk
+        self.finetune_lr = finetune_lr
         self.stage: int | None = None  # 0-based; == num_stages during fine-tuning
         self.encoder_blocks: list[nn.Module] = []
         self.decoder_blocks: list[nn.Module] = []  # decoder_blocks[k] mirrors encoder_blocks[k]
@@ -243,9 +249,13 @@ class GreedyLayerwisePretraining(L.Callback):
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         k = self.stage_at(trainer.current_epoch)
-        if k != self.stage and self.reset_optimizer:
+        if k != self.stage:  # a new stage begins (a resumed run restores the optimizer of its stage)
             for optimizer in trainer.optimizers:
-                optimizer.state.clear()  # a fresh Adam for the new stage
+                if self.reset_optimizer:
+                    optimizer.state.clear()  # a fresh Adam for the new stage
+                if k == self.num_stages and self.finetune_lr is not None:
+                    for group in optimizer.param_groups:
+                        group["lr"] = self.finetune_lr
         self.stage = k
         self.apply_stage(pl_module, k)
         if self.cache_inputs and 0 < k < self.num_stages and self._cache_stage != k:
@@ -254,6 +264,7 @@ class GreedyLayerwisePretraining(L.Callback):
             self._drop_cache()
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # 1-based in TensorBoard: 1..n the greedy stages, n + 1 end-to-end fine-tuning
         pl_module.log("greedy/stage", float(self.stage + 1), on_step=False, on_epoch=True)
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:

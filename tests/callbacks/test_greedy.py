@@ -43,9 +43,10 @@ class Snapshots(L.Callback):
     """Parameters and which of them require grad, at the start and at the end of every epoch."""
 
     def __init__(self) -> None:
-        self.start, self.end, self.trainable, self.grads_none = {}, {}, {}, {}
+        self.start, self.end, self.trainable, self.grads_none, self.lr = {}, {}, {}, {}, {}
 
     def on_train_epoch_start(self, trainer, pl_module):
+        self.lr[trainer.current_epoch] = trainer.optimizers[0].param_groups[0]["lr"]
         self.start[trainer.current_epoch] = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
         self.trainable[trainer.current_epoch] = {k for k, p in pl_module.named_parameters() if p.requires_grad}
 
@@ -73,6 +74,15 @@ def test_stages_switch_at_the_configured_epochs_and_freeze_the_rest(tmp_path, da
     # frozen parameters get no gradient (so Adam, weight decay included, skips them) and do not move
     assert [snaps.grads_none[e] for e in range(4)] == [set(STAGE2), set(STAGE1), set(STAGE1), set()]
     assert [changed(snaps.start[e], snaps.end[e]) for e in range(4)] == [set(STAGE1), set(STAGE2), set(STAGE2), every]
+
+
+def test_finetuning_runs_at_its_own_learning_rate(tmp_path, datamodule):
+    snaps = Snapshots()
+    trainer(tmp_path, [GreedyLayerwisePretraining([1, 1], finetune_lr=1e-4), snaps], max_epochs=4).fit(
+        small_ae(lr=0.01), datamodule=datamodule)
+    assert [snaps.lr[e] for e in range(4)] == [0.01, 0.01, 1e-4, 1e-4]
+    with pytest.raises(ValueError, match="finetune_lr must be positive"):
+        GreedyLayerwisePretraining([1, 1], finetune_lr=0.0)
 
 
 def test_module_is_fully_trainable_after_fit(tmp_path, datamodule):
