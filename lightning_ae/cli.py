@@ -16,7 +16,7 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
-from lightning_ae.callbacks import CodesWriter, ImageLogger, RunRecord
+from lightning_ae.callbacks import CodesWriter, ImageLogger, RepresentationProbes, RunRecord
 from lightning_ae.data import DataError, MNISTDataModule
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
@@ -36,6 +36,7 @@ class AutoencoderCLI(LightningCLI):
         })
         parser.add_lightning_class_args(ImageLogger, "images")
         parser.add_lightning_class_args(CodesWriter, "codes")
+        parser.add_lightning_class_args(RepresentationProbes, "probes")
         parser.add_argument("--name", type=str | None, default=None,
                             help="run name: logs go to logs/<name>/version_N (default: the last config file's name)")
 

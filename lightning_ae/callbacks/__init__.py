@@ -1,5 +1,6 @@
 from lightning_ae.callbacks.greedy import GreedyLayerwisePretraining
 from lightning_ae.callbacks.images import ImageLogger
+from lightning_ae.callbacks.probes import RepresentationProbes
 from lightning_ae.callbacks.records import CodesWriter, RunRecord
 
-__all__ = ["ImageLogger", "CodesWriter", "RunRecord", "GreedyLayerwisePretraining"]
+__all__ = ["ImageLogger", "CodesWriter", "RunRecord", "GreedyLayerwisePretraining", "RepresentationProbes"]

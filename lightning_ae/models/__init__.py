@@ -4,5 +4,6 @@ from lightning_ae.models.autoencoder import Autoencoder
 from lightning_ae.models.base import AutoencoderModule
 from lightning_ae.models.classifier import Classifier
 from lightning_ae.models.pca import PCA
+from lightning_ae.models.vae import VariationalAutoencoder
 
-__all__ = ["AutoencoderModule", "Autoencoder", "PCA", "Classifier"]
+__all__ = ["AutoencoderModule", "Autoencoder", "PCA", "Classifier", "VariationalAutoencoder"]

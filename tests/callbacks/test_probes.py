@@ -1,0 +1,83 @@
+"""Representation probes: k-NN and linear-probe accuracy on codes, and the projector files of a CLI run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import ROOT
+from lightning_ae.callbacks.probes import RepresentationProbes, knn_accuracy, linear_probe_accuracy
+from lightning_ae.models import PCA
+
+
+def clustered_codes(n: int, seed: int, spread: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """10 well separated clusters in 16-D: the class's one-hot vector times 10 plus noise."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 10, (n,), generator=g)
+    z = torch.zeros(n, 16)
+    z[torch.arange(n), y] = 10.0
+    return z + spread * torch.randn(n, 16, generator=g), y
+
+
+def test_separable_codes_score_perfectly_and_random_codes_score_chance():
+    z_tr, y_tr = clustered_codes(2000, 0, spread=1.0)
+    z_te, y_te = clustered_codes(500, 1, spread=1.0)
+    assert knn_accuracy(z_tr, y_tr, z_te, y_te, k=5) > 0.99
+    assert linear_probe_accuracy(z_tr, y_tr, z_te, y_te) > 0.99
+    g = torch.Generator().manual_seed(2)
+    r_tr, r_te = torch.randn(2000, 16, generator=g), torch.randn(500, 16, generator=g)
+    assert 0.03 < knn_accuracy(r_tr, y_tr, r_te, y_te, k=5) < 0.2
+    assert 0.03 < linear_probe_accuracy(r_tr, y_tr, r_te, y_te) < 0.2
+
+
+def test_knn_vote_and_tie_break():
+    z_train = torch.tensor([[0.0], [1.0], [2.0], [10.0]])
+    y_train = torch.tensor([3, 7, 7, 3])
+    z_test, y_test = torch.tensor([[0.4], [1.6]]), torch.tensor([3, 7])
+    # k=2: each test point's two neighbours disagree; the nearest one decides
+    assert knn_accuracy(z_train, y_train, z_test, y_test, k=2) == 1.0
+    # k=3: the majority (7, 7) outvotes the nearest neighbour (3) of the first point
+    assert knn_accuracy(z_train, y_train, z_test, y_test, k=3) == 0.5
+
+
+def test_pca2_codes_are_far_worse_neighbours_than_pixels(mnist):
+    x_tr, y_tr = (t[:5000] for t in mnist.split("train"))
+    x_te, y_te = (t[:2000] for t in mnist.split("test"))
+    pca = PCA.from_data(x_tr, 2)
+    with torch.no_grad():
+        knn_pca = knn_accuracy(pca.encode(x_tr), y_tr, pca.encode(x_te), y_te)
+        probe_pca = linear_probe_accuracy(pca.encode(x_tr), y_tr, pca.encode(x_te), y_te)
+    knn_pixels = knn_accuracy(x_tr, y_tr, x_te, y_te)
+    assert 0.3 < knn_pca < 0.55, knn_pca  # published floor: about 0.42
+    assert 0.3 < probe_pca < 0.55, probe_pca
+    assert knn_pixels > 0.9 and knn_pixels > knn_pca + 0.35
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"train_samples": 0}, "train_samples"),
+    ({"knn_k": 0}, "knn_k"),
+    ({"embedding_points": -1}, "embedding_points"),
+])
+def test_bad_arguments_name_the_problem(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RepresentationProbes(**kwargs)
+
+
+def test_cli_test_run_records_probe_accuracies_and_projector_files(run_cli, tmp_path):
+    config = str(ROOT / "configs" / "pca_2d.yaml")
+    args = ["--config", config, "--trainer.logger.init_args.version", "probe", "--probes.embedding_points", "300"]
+    fit = run_cli("fit", *args)
+    run_cli("test", *args, "--ckpt_path", fit.trainer.checkpoint_callback.last_model_path)
+    run_dir = tmp_path / "logs" / "pca_2d" / "probe"
+    metrics = json.loads((run_dir / "run.json").read_text())["test"]["metrics"]
+    assert 0.2 < metrics["test/knn_acc"] < 0.6 and 0.2 < metrics["test/probe_acc"] < 0.6
+    assert (run_dir / "projector_config.pbtxt").is_file()
+    tensors = list(run_dir.glob("*/test_codes/tensors.tsv"))
+    assert len(tensors) == 1
+    rows = tensors[0].read_text().strip().splitlines()
+    assert len(rows) == 300 and all(len(r.split("\t")) == 2 for r in rows)  # 300 test codes, 2-D
+    labels = (tensors[0].parent / "metadata.tsv").read_text().split()
+    assert labels[:5] == ["7", "2", "1", "0", "4"]  # the first test digits
+    assert (tensors[0].parent / "sprite.png").is_file()
