@@ -12,7 +12,7 @@ Every run gets the same number of optimizer steps (`--steps`, default 533: the n
 of 20,000 labels at batch 150), so few-label runs are not starved of updates; all labels
 (`--labels 60000`) trains on the full 60,000 with `--full-epochs`. The autoencoder saw all the
 training images without labels (Hinton & Salakhutdinov, Science 2006; Bengio et al., NIPS 2006).
-Test accuracies are printed as a table and written to <logs>/pretrain_classifier/table.{md,json}.
+Test accuracies are printed as a table and written to <logs>/pretrain_classifier/table_*.{md,json}.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def greedy_table(run_dirs: list[str], data_dir: str | None = None) -> str:
 
 # -- the classifier table --------------------------------------------------------------------------
 def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, full_epochs: int,
-                   logs: str, data_dir: str | None, seed: int) -> dict:
+                   logs: str, data_dir: str | None, seed: int, lr: float) -> dict:
     """Fit configs/classifier.yaml with `labels` labelled images in one of VARIANTS; test its final weights."""
     from lightning_ae.cli import cli
 
@@ -78,10 +78,10 @@ def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, ful
         data = ["--data.num_labeled", str(labels)]
     args = ["--config", str(ROOT / "configs" / "classifier.yaml"), "--name", "pretrain_classifier",
             "--seed_everything", str(seed),
-            "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version", f"n{labels}_{variant}_s{seed}",
+            "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version", f"n{labels}_{variant}_lr{lr:g}_s{seed}",
             "--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", str(max(1, epochs // 4)),
             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-            "--data.batch_size", str(batch), *data]
+            "--model.init_args.lr", str(lr), "--data.batch_size", str(batch), *data]
     if data_dir is not None:
         args += ["--data.data_dir", data_dir]
     if variant != "random":
@@ -90,13 +90,13 @@ def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, ful
     run = cli(args, run=False)
     run.trainer.fit(run.model, datamodule=run.datamodule)
     metrics = run.trainer.test(run.model, datamodule=run.datamodule, verbose=False)[0]
-    return {"labels": labels, "variant": variant, "seed": seed, "epochs": epochs, "batch_size": batch,
+    return {"labels": labels, "variant": variant, "seed": seed, "lr": lr, "epochs": epochs, "batch_size": batch,
             "steps": run.trainer.global_step, "test_acc": metrics["test/acc"], "test_loss": metrics["test/loss"]}
 
 
 def classifier_table(rows: list[dict]) -> str:
-    seeds = sorted({r["seed"] for r in rows})
-    lines = [f"test accuracy (mean over seeds {seeds}; test error in brackets)", "",
+    seeds, lrs = sorted({r["seed"] for r in rows}), sorted({r["lr"] for r in rows})
+    lines = [f"test accuracy (Adam lr {', '.join(f'{v:g}' for v in lrs)}; mean over seeds {seeds}; test error in brackets)", "",
              "| labels | steps | " + " | ".join(VARIANTS) + " |", "|---:|---:|" + "---:|" * len(VARIANTS)]
     for labels in sorted({r["labels"] for r in rows}):
         cells, steps = [], ""
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--steps", type=int, default=533, help="optimizer steps per run below 60,000 labels")
     c.add_argument("--full-epochs", type=int, default=10, help="epochs of the 60,000-label runs")
     c.add_argument("--seeds", type=int, nargs="+", default=[42])
+    c.add_argument("--lr", type=float, default=0.01, help="Adam learning rate of every run (the notebook's 0.01)")
     c.add_argument("--logs", default="logs")
     c.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
@@ -129,13 +130,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not Path(args.encoder_ckpt).is_file():
         raise SystemExit(f"no checkpoint at {args.encoder_ckpt}: run `make repro-greedy` first.")
-    rows = [classifier_run(n, v, args.encoder_ckpt, args.steps, args.full_epochs, args.logs, args.data_dir, s)
+    rows = [classifier_run(n, v, args.encoder_ckpt, args.steps, args.full_epochs, args.logs, args.data_dir, s, args.lr)
             for n in args.labels for v in args.variants for s in args.seeds]
     table = classifier_table(rows)
     out = Path(args.logs) / "pretrain_classifier"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "table.md").write_text(table + "\n")
-    (out / "table.json").write_text(json.dumps({"encoder_ckpt": args.encoder_ckpt, "runs": rows}, indent=2))
+    stem = f"table_lr{args.lr:g}_n{'-'.join(map(str, args.labels))}"
+    (out / f"{stem}.md").write_text(table + "\n")
+    (out / f"{stem}.json").write_text(json.dumps({"encoder_ckpt": args.encoder_ckpt, "runs": rows}, indent=2))
     print(table)
 
 
