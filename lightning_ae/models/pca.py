@@ -39,7 +39,7 @@ class PCA(AutoencoderModule):
         pca = cls(n_components=n_components, input_dim=x.shape[1])
         pca.to(x.device)
         pca.accumulate(x)
-        pca.solve()
+        pca.solve(distributed=False)  # `x` is the whole data: no sums to gather (rank 0 alone may call this)
         return pca
 
     def _reset_sums(self) -> None:
@@ -56,9 +56,10 @@ class PCA(AutoencoderModule):
         self._sum += x.sum(0)
         self._scatter += x.T @ x  # (D, N) @ (N, D) -> (D, D)
 
-    def solve(self) -> None:
+    def solve(self, distributed: bool = True) -> None:
+        """Components from the accumulated sums; `distributed`: first sum them over the DDP ranks."""
         n, total, scatter = self._n, self._sum, self._scatter
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
+        if distributed and torch.distributed.is_available() and torch.distributed.is_initialized():
             packed = torch.cat([total.new_tensor([n]), total, scatter.flatten()])
             torch.distributed.all_reduce(packed)
             n, total, scatter = int(packed[0].item()), packed[1 : 1 + len(total)], packed[1 + len(total) :].view_as(scatter)
