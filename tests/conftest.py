@@ -15,12 +15,13 @@ CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 MODEL_CONFIGS = [c for c in CONFIGS if c.stem != "default"]
 
 # A CLI run that trains and evaluates for seconds: a few batches of a 1,000-image slice.
+# (Never a limit of "1": the CLI parses it as the float 1.0, which Lightning reads as 100% of the batches.)
 FAST = [
     "--trainer.max_epochs", "1",
     "--trainer.limit_train_batches", "3",
-    "--trainer.limit_val_batches", "1",
-    "--trainer.limit_test_batches", "1",
-    "--trainer.limit_predict_batches", "1",
+    "--trainer.limit_val_batches", "2",
+    "--trainer.limit_test_batches", "2",
+    "--trainer.limit_predict_batches", "2",
     "--trainer.num_sanity_val_steps", "0",
     "--trainer.enable_progress_bar", "false",
     "--trainer.enable_model_summary", "false",
