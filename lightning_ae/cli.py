@@ -2,8 +2,9 @@
 
 `lightning-ae fit --config configs/ae_2d.yaml` reads `configs/default.yaml` first (trainer,
 TensorBoard logger, seed), then the model's file. The YAML `model.class_path` names the model.
-Errors a user can fix (missing data, impossible hyperparameters, bad checkpoint paths) are printed
-as one line; set LIGHTNING_AE_DEBUG=1 for the full traceback.
+Errors a user can fix (missing data, impossible hyperparameters, unknown keys, bad checkpoints, a
+loss that became NaN) are printed as one line with exit status 2 (see `lightning_ae.errors`); add
+`--debug` or set LIGHTNING_AE_DEBUG=1 for the full traceback. SIGTERM saves `last.ckpt` and exits 143.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightning_ae.callbacks import CodesWriter, ImageLogger, RepresentationProbes, RunRecord
-from lightning_ae.data import DataError, MNISTDataModule
+from lightning_ae.callbacks.guards import CheckpointOnInterrupt, NonFiniteGuard
+from lightning_ae.data import MNISTDataModule
+from lightning_ae.errors import (USER_ERRORS, check_checkpoint_class, check_checkpoint_weights, describe,
+                                 overridden_hparams, read_checkpoint)
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
@@ -25,7 +31,13 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.y
 class AutoencoderCLI(LightningCLI):
     """LightningCLI with the project's always-on callbacks exposed as top-level config sections."""
 
+    def init_parser(self, **kwargs):
+        parser = super().init_parser(**kwargs)
+        parser.exit_on_error = False  # main() prints parse errors as one line, not the usage
+        return parser
+
     def add_arguments_to_parser(self, parser) -> None:
+        parser.exit_on_error = False
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({
             "checkpoint.monitor": "val/loss",
@@ -37,6 +49,7 @@ class AutoencoderCLI(LightningCLI):
         parser.add_lightning_class_args(ImageLogger, "images")
         parser.add_lightning_class_args(CodesWriter, "codes")
         parser.add_lightning_class_args(RepresentationProbes, "probes")
+        parser.add_lightning_class_args(NonFiniteGuard, "guard")
         parser.add_argument("--name", type=str | None, default=None,
                             help="run name: logs go to logs/<name>/version_N (default: the last config file's name)")
 
@@ -46,6 +59,27 @@ class AutoencoderCLI(LightningCLI):
         name = config.get("name") or (Path(str(config.config[-1])).stem if config.get("config") else None)
         if name and getattr(logger, "class_path", "").endswith("TensorBoardLogger") and logger.init_args.name == "default":
             logger.init_args.name = name
+
+    def parse_arguments(self, parser, args) -> None:
+        """Parse, then look at `--ckpt_path` before LightningCLI applies the checkpoint's hyperparameters."""
+        super().parse_arguments(parser, args)
+        config = self.config.get(self.config.get("subcommand")) or self.config
+        self._ckpt = read_checkpoint(config.get("ckpt_path"))  # missing or corrupt: one-line error
+        model = config.get("model")
+        if self._ckpt is not None and model is not None and model.get("class_path"):
+            check_checkpoint_class(self._ckpt, config.ckpt_path, model.class_path)
+            changed = overridden_hparams(self._ckpt, dict(model.get("init_args") or {}))
+            if changed:
+                rank_zero_info("lightning-ae: the model is built with the checkpoint's hyperparameters: " + ", ".join(
+                    f"{k}={v!r} (config: {c!r})" for k, (v, c) in changed.items()))
+
+    def _check_ckpt_weights(self) -> None:
+        """Weights of another shape (a checkpoint without hyperparameters) get a one-line error."""
+        if getattr(self, "_ckpt", None) is not None:
+            check_checkpoint_weights(self._ckpt, self.config_init[self.subcommand].ckpt_path, self.model)
+            self._ckpt = None
+
+    before_fit = before_validate = before_test = before_predict = _check_ckpt_weights
 
 
 def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:

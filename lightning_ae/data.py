@@ -58,7 +58,10 @@ def read_idx(path: Path, magic: int, count: int) -> Tensor:
             f"{'image' if magic == IMAGE_MAGIC else 'label'} file."
         )
     if dims[0] != count or (ndim == 3 and tuple(dims[1:]) != (28, 28)):
-        raise DataError(f"{path}: header says shape {tuple(dims)}, expected ({count}{', 28, 28' if ndim == 3 else ''}).")
+        raise DataError(
+            f"{path}: header says shape {tuple(dims)}, expected ({count}{', 28, 28' if ndim == 3 else ''}); the "
+            f"images and labels files of a split must both hold {count} entries: replace it with a fresh copy."
+        )
     expected = header + count * (784 if ndim == 3 else 1)
     if len(raw) != expected:
         raise DataError(
@@ -113,7 +116,9 @@ class TensorLoader:
 
     Shuffles with a permutation seeded by (seed, epoch), so runs and resumed runs see the same
     order. Under DDP each rank takes every `world_size`-th index of the permutation (padded as
-    `DistributedSampler` does), so every sample is seen once per epoch across ranks.
+    `DistributedSampler` does), so every sample is seen once per epoch across ranks. Stateful for
+    Lightning: a mid-epoch checkpoint stores how many batches were served, and a run resumed from
+    it skips them, so it sees the batches the uninterrupted run would have seen.
     """
 
     def __init__(
@@ -132,11 +137,20 @@ class TensorLoader:
         self.batch_size, self.shuffle, self.seed, self.drop_last = batch_size, shuffle, seed, drop_last
         self.rank, self.world_size, self.binarize = rank, world_size, binarize
         self.epoch = 0
+        self._served, self._resume_at = 0, 0  # batches served this epoch; batches to skip on resume
         # Lightning calls `set_epoch` on a loader's `sampler` at each epoch start
         self.sampler, self.batch_sampler = self, None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def state_dict(self) -> dict[str, int]:
+        """Where this epoch's iteration stands (Lightning saves it in every checkpoint)."""
+        return {"epoch": self.epoch, "batches_served": self._served}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume mid-epoch: the next iteration skips the batches the checkpointed run had served."""
+        self.epoch, self._resume_at = state["epoch"], state["batches_served"]
 
     def _indices(self) -> Tensor | None:
         n = len(self.x)
@@ -157,6 +171,7 @@ class TensorLoader:
         return rows // self.batch_size if self.drop_last else -(-rows // self.batch_size)
 
     def __iter__(self):
+        start, self._resume_at, self._served = self._resume_at, 0, 0
         idx = self._indices()
         if idx is not None:
             idx = idx.to(self.x.device)
@@ -168,8 +183,10 @@ class TensorLoader:
             else:
                 x, y = self.x[idx[s]], self.y[idx[s]]
             if self.binarize:  # dynamic binarisation: a fresh Bernoulli sample of every pixel
-                x = torch.bernoulli(x, generator=g)
-            yield x, y
+                x = torch.bernoulli(x, generator=g)  # drawn for skipped batches too: same stream as unbroken
+            self._served = b + 1
+            if b >= start:
+                yield x, y
 
 
 class MNISTDataModule(L.LightningDataModule):

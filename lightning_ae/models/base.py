@@ -21,6 +21,7 @@ from torchmetrics import MeanMetric, MeanSquaredError, MetricCollection
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from lightning_ae import losses
+from lightning_ae.compiling import compile_networks
 from lightning_ae.networks import check_choice
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
@@ -65,6 +66,8 @@ class AutoencoderModule(L.LightningModule):
             (x0.1 when val/loss stalls).
         step_size: epochs between decays for the step scheduler.
         input_dim: pixels per image (784 for MNIST).
+        compile: `torch.compile` the networks (see `lightning_ae.compiling`; eager fallback with a
+            warning where unsupported).
     """
 
     latent_dim: int
@@ -79,6 +82,7 @@ class AutoencoderModule(L.LightningModule):
         scheduler: str = "none",
         step_size: int = 10,
         input_dim: int = 784,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         check_choice("optimizer", optimizer, OPTIMIZERS)
@@ -91,6 +95,11 @@ class AutoencoderModule(L.LightningModule):
         self.input_dim = input_dim
         self.val_metrics = ReconstructionMetrics("val/")
         self.test_metrics = ReconstructionMetrics("test/")
+        self.compiled: list[str] | None = None  # names of the compiled networks, once configured
+
+    def configure_model(self) -> None:
+        if self.hparams.get("compile") and self.compiled is None:
+            self.compiled = compile_networks(self, self.trainer.strategy.root_device)
 
     # -- the network: variants implement these ---------------------------------------------------
     def encode(self, x: Tensor) -> Tensor:  # (B, 784) -> (B, latent_dim)

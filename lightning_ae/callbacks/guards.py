@@ -1,0 +1,125 @@
+"""Guards that keep a long run from losing work: a non-finite loss stops it, a kill signal saves it.
+
+- `NonFiniteGuard`: when the training loss becomes NaN or infinite, stop with a message naming the
+  step and the likely cause (a learning rate too high), before any checkpoint of the spoiled weights
+  is written: the last good checkpoint stays what `--ckpt_path last` resumes from.
+- `CheckpointOnInterrupt`: on SIGTERM (a scheduler's pre-emption, `kill`) or Ctrl-C during `fit`,
+  save `last.ckpt` into the run's checkpoint folder, so `fit ... --ckpt_path last` resumes there.
+  Lightning itself turns SIGTERM into `SIGTERMException` after the current batch; `main()` then
+  exits with status 143 (128 + SIGTERM).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+from torch import Tensor
+
+from lightning_ae.errors import NonFiniteLossError
+
+
+def _last_checkpoint(trainer: L.Trainer) -> str | None:
+    cb = trainer.checkpoint_callback
+    if isinstance(cb, ModelCheckpoint):
+        return cb.last_model_path or cb.best_model_path or None
+    return None
+
+
+class NonFiniteGuard(L.Callback):
+    """Stop training at the first NaN/Inf training loss; never checkpoint the weights it spoiled.
+
+    The test runs on the device without a host sync: the step of the first bad loss is kept in a
+    device tensor and read every `check_every_n_steps` steps, at the end of each epoch and before
+    every checkpoint save (so a checkpoint is never written after a bad loss).
+
+    Args:
+        check_every_n_steps: how often the flag is read (a host-device sync).
+    """
+
+    def __init__(self, check_every_n_steps: int = 20) -> None:
+        if check_every_n_steps <= 0:
+            raise ValueError(f"check_every_n_steps must be a positive integer, got {check_every_n_steps}.")
+        self.check_every_n_steps = check_every_n_steps
+        self._first_bad: Tensor | None = None  # (step, loss) of the first non-finite loss; step -1: none yet
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._first_bad = None
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
+        if isinstance(loss, Tensor) and loss.numel() == 1:
+            loss = loss.detach().float().reshape(())
+            if self._first_bad is None:
+                self._first_bad = torch.tensor([-1.0, 0.0], device=loss.device)
+            new = (self._first_bad[0] < 0) & ~torch.isfinite(loss)
+            step = torch.tensor(float(trainer.global_step), device=loss.device)
+            self._first_bad = torch.where(new, torch.stack([step, loss]), self._first_bad)
+        if (batch_idx + 1) % self.check_every_n_steps == 0:
+            self.check(trainer, pl_module)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.check(trainer, pl_module)
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
+        self.check(trainer, pl_module)  # raising here keeps the spoiled weights out of every checkpoint
+        bad = [name for name, p in pl_module.named_parameters() if not torch.isfinite(p).all()]
+        if bad:  # an overflowing update can spoil the weights while the loss that led to it was finite
+            raise NonFiniteLossError(
+                f"the weights became NaN or infinite at step {trainer.global_step} ({', '.join(bad[:3])}"
+                f"{' ...' if len(bad) > 3 else ''}); {self._advice(trainer)}"
+            )
+
+    def check(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._first_bad is None:
+            return
+        step, value = (float(v) for v in self._first_bad.tolist())
+        if step < 0:
+            return
+        raise NonFiniteLossError(
+            f"the training loss became {value} at step {int(step)} (epoch {trainer.current_epoch}); "
+            + self._advice(trainer)
+        )
+
+    @staticmethod
+    def _advice(trainer: L.Trainer) -> str:
+        lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
+        kept = _last_checkpoint(trainer)
+        return (f"the learning rate{f' ({lr:g})' if lr is not None else ''} is most likely too high: lower "
+                "model.init_args.lr (e.g. 10x) and start again"
+                + (f". The last good checkpoint is kept: {kept}." if kept else "; no checkpoint had been saved yet."))
+
+
+class CheckpointOnInterrupt(L.Callback):
+    """Save `<checkpoint dir>/last.ckpt` when `fit` is stopped by SIGTERM or Ctrl-C.
+
+    The path is the one `--ckpt_path last` resolves to (the newest `last*.ckpt` of the run's
+    ModelCheckpoint folder), so rerunning the same command with `--ckpt_path last` and the same
+    logger version resumes at the step the run was stopped.
+    """
+
+    def __init__(self) -> None:
+        self.saved_path: Path | None = None
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        if not isinstance(exception, (SIGTERMException, KeyboardInterrupt)):
+            return
+        if trainer.state.fn != "fit" or trainer.sanity_checking or trainer.global_step == 0:
+            return
+        cb = trainer.checkpoint_callback
+        folder = Path(cb.dirpath) if isinstance(cb, ModelCheckpoint) and cb.dirpath else Path(trainer.default_root_dir) / "checkpoints"
+        name = ModelCheckpoint.CHECKPOINT_NAME_LAST + ModelCheckpoint.FILE_EXTENSION
+        try:
+            trainer.save_checkpoint(folder / name)
+        except NonFiniteLossError as e:  # the weights are spoiled: keep the last good checkpoint instead
+            rank_zero_info(f"not saving on interrupt: {e}")
+            return
+        self.saved_path = folder / name
+        signal = "SIGTERM" if isinstance(exception, SIGTERMException) else "Ctrl-C"
+        rank_zero_info(f"{signal} received: saved {self.saved_path} at step {trainer.global_step}; "
+                       "rerun the same command with --ckpt_path last to resume.")
