@@ -90,7 +90,7 @@ def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
         subclass_mode_model=True,
         seed_everything_default=42,
         auto_configure_optimizers=False,
-        trainer_defaults={"callbacks": [RunRecord()]},
+        trainer_defaults={"callbacks": [RunRecord(), CheckpointOnInterrupt()]},
         save_config_kwargs={"overwrite": True},
         parser_kwargs={sub: {"default_config_files": defaults} for sub in ("fit", "validate", "test", "predict")},
         args=args,
@@ -99,14 +99,26 @@ def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
 
 
 def main(args: list[str] | None = None) -> None:
-    if os.environ.get("LIGHTNING_AE_DEBUG"):
-        cli(args)
-        return
+    """`lightning-ae`: errors a user can fix become one line and exit status 2 (`--debug`: traceback)."""
+    argv = sys.argv[1:] if args is None else list(args)
+    if "--debug" in argv:  # the env variable reaches the processes a DDP launch starts, too
+        os.environ["LIGHTNING_AE_DEBUG"] = "1"
+        argv = [a for a in argv if a != "--debug"]
+        if args is None:
+            sys.argv[1:] = argv
+        args = None if args is None else argv
     try:
         cli(args)
-    except (DataError, ValueError, FileNotFoundError, KeyError, FloatingPointError) as e:
-        print(f"lightning-ae: error: {e}", file=sys.stderr)
-        print("(set LIGHTNING_AE_DEBUG=1 for the full traceback)", file=sys.stderr)
+    except SIGTERMException:
+        print("lightning-ae: stopped by SIGTERM; last.ckpt was saved in the run's checkpoints/ folder: "
+              "rerun the same command with --ckpt_path last to resume.", file=sys.stderr)
+        sys.exit(143)
+    except USER_ERRORS as e:
+        if os.environ.get("LIGHTNING_AE_DEBUG"):
+            raise
+        subcommand = next((a for a in argv if a in ("fit", "validate", "test", "predict")), None)
+        print(f"lightning-ae: error: {describe(e, subcommand)}", file=sys.stderr)
+        print("(add --debug or set LIGHTNING_AE_DEBUG=1 for the full traceback)", file=sys.stderr)
         sys.exit(2)
 
 
