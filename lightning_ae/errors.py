@@ -58,8 +58,8 @@ def describe(error: BaseException, subcommand: str | None = None) -> str:
     cause = root_cause(error)
     if isinstance(cause, KeyError):  # str(KeyError) is the repr of the key
         return f"missing key {cause}"
-    text = str(cause).strip() or type(cause).__name__
-    return " ".join(text.split("\n")) if len(text) < 400 else text.splitlines()[0]
+    text = " ".join(str(cause).split()) or type(cause).__name__  # one line, whatever the library wrote
+    return text if len(text) <= 1000 else text[:1000] + " ..."
 
 
 def read_checkpoint(path: str | Path | None) -> dict | None:
