@@ -13,7 +13,7 @@ from torch import Tensor
 
 from lightning_ae.losses import RECONSTRUCTION
 from lightning_ae.models.base import AutoencoderModule
-from lightning_ae.networks import ACTIVATIONS, check_choice, check_dims, mlp
+from lightning_ae.networks import ACTIVATIONS, TiedDecoder, check_choice, check_dims, mlp
 
 
 class Autoencoder(AutoencoderModule):
@@ -27,6 +27,7 @@ class Autoencoder(AutoencoderModule):
         output_activation: sigmoid (pixels in [0,1]) or linear.
         loss: mse (per pixel) or bce (per pixel, needs a sigmoid output).
         init: he, xavier or default (PyTorch's).
+        tie_weights: the decoder reuses the transposed encoder weights (own biases), halving the weights.
     """
 
     def __init__(
@@ -38,6 +39,7 @@ class Autoencoder(AutoencoderModule):
         output_activation: str = "sigmoid",
         loss: str = "mse",
         init: str = "he",
+        tie_weights: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -49,12 +51,15 @@ class Autoencoder(AutoencoderModule):
         if loss == "bce" and output_activation != "sigmoid":
             raise ValueError("loss='bce' needs output_activation='sigmoid' (outputs must be probabilities).")
         self.latent_dim = latent_dim
+        self.tie_weights = tie_weights
         dims = [self.input_dim, *hidden_dims, latent_dim]
         self.encoder = mlp(dims, activation, code_activation, init)  # (B, 784) -> (B, latent_dim)
         self.decoder = self.build_decoder(dims, activation, output_activation, init)
 
     def build_decoder(self, dims, activation: str, output_activation: str, init: str):
-        """The mirror network (B, latent_dim) -> (B, 784); variants may tie it to the encoder."""
+        """The mirror network (B, latent_dim) -> (B, 784), tied to the encoder's weights if asked."""
+        if self.tie_weights:
+            return TiedDecoder(self.encoder, activation, output_activation)
         return mlp(dims[::-1], activation, output_activation, init)
 
     def encode(self, x: Tensor) -> Tensor:

@@ -52,3 +52,19 @@ def test_overfits_a_slice_of_real_digits(mnist):
 def test_hparams_are_saved_for_checkpoints():
     ae = Autoencoder(hidden_dims=[64], latent_dim=3, lr=0.01)
     assert ae.hparams.hidden_dims == [64] and ae.hparams.latent_dim == 3 and ae.hparams.lr == 0.01
+
+
+def test_tied_weights_share_the_encoder_matrices():
+    untied = Autoencoder(hidden_dims=[300], latent_dim=150)
+    tied = Autoencoder(hidden_dims=[300], latent_dim=150, tie_weights=True)
+    weights = lambda m: sum(p.numel() for n, p in m.named_parameters() if n.endswith("weight"))
+    assert weights(tied) * 2 == weights(untied)
+    x = torch.rand(3, 784)
+    h = torch.nn.functional.elu(tied.encoder[0](x))
+    z = tied.encode(x)
+    w1, w2 = tied.encoder[0].weight, tied.encoder[2].weight
+    manual = torch.sigmoid(torch.nn.functional.elu(z @ w2 + tied.decoder.biases[0]) @ w1 + tied.decoder.biases[1])
+    torch.testing.assert_close(tied(x), manual)
+    assert h.shape == (3, 300)
+    tied(x).sum().backward()  # one matrix gets the gradient of both its encoder and decoder uses
+    assert w1.grad is not None and tied.decoder.biases[1].grad is not None
