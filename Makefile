@@ -13,10 +13,11 @@ LOGS ?= logs
 # test metrics. Output in $(LOGS)/CONFIG/repro (TensorBoard events, checkpoints, run.json, figures/).
 # REPRO_ARGS is appended to every run (repro-quick sets a short budget through it).
 REPRO_ARGS ?=
+RUN_ARGS = --trainer.logger.init_args.save_dir $(LOGS) --trainer.logger.init_args.version repro
 define repro
 	rm -rf $(LOGS)/$(1)/repro
-	$(CLI) fit  --config configs/$(1).yaml --trainer.logger.init_args.version repro $(2) $(REPRO_ARGS)
-	$(CLI) test --config configs/$(1).yaml --trainer.logger.init_args.version repro $(2) $(REPRO_ARGS) --ckpt_path $(LOGS)/$(1)/repro/checkpoints/last.ckpt
+	$(CLI) fit  --config configs/$(1).yaml $(RUN_ARGS) $(2) $(REPRO_ARGS)
+	$(CLI) test --config configs/$(1).yaml $(RUN_ARGS) $(2) $(REPRO_ARGS) --ckpt_path $(LOGS)/$(1)/repro/checkpoints/last.ckpt
 	$(PY) -m lightning_ae.summary $(LOGS)/$(1)/repro
 endef
 

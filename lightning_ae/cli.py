@@ -92,7 +92,9 @@ def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
         auto_configure_optimizers=False,
         trainer_defaults={"callbacks": [RunRecord(), CheckpointOnInterrupt()]},
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={sub: {"default_config_files": defaults} for sub in ("fit", "validate", "test", "predict")},
+        # with subcommands each subcommand's parser reads the defaults; without (run=False), the main one
+        parser_kwargs=({sub: {"default_config_files": defaults} for sub in ("fit", "validate", "test", "predict")}
+                       if run else {"default_config_files": defaults}),
         args=args,
         run=run,
     )
