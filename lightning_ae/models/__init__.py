@@ -3,7 +3,9 @@
 from lightning_ae.models.autoencoder import Autoencoder
 from lightning_ae.models.base import AutoencoderModule
 from lightning_ae.models.classifier import Classifier
+from lightning_ae.models.linear import LinearAutoencoder
 from lightning_ae.models.pca import PCA
 from lightning_ae.models.vae import VariationalAutoencoder
 
-__all__ = ["AutoencoderModule", "Autoencoder", "PCA", "Classifier", "VariationalAutoencoder"]
+__all__ = ["AutoencoderModule", "Autoencoder", "PCA", "Classifier", "VariationalAutoencoder",
+           "LinearAutoencoder"]
