@@ -7,7 +7,7 @@ CLI := $(VENV)/bin/lightning-ae
 STAMP := $(VENV)/.installed-stamp
 LOGS ?= logs
 
-.PHONY: help install test run bench tensorboard clean
+.PHONY: help install test run bench tensorboard clean repro repro-quick report
 
 # $(call repro,CONFIG[,EXTRA CLI ARGS]): fit configs/CONFIG.yaml, test its last checkpoint, print the
 # test metrics. Output in $(LOGS)/CONFIG/repro (TensorBoard events, checkpoints, run.json, figures/).
@@ -54,3 +54,21 @@ clean:  ## remove logs, caches (keeps .venv)
 
 # one file per reproduction family: mk/<family>.mk defines its repro-* targets
 -include $(sort $(wildcard mk/*.mk))
+
+# every repro-* target of mk/*.mk, in file order: `make repro` runs them all, then the report
+REPRO_TARGETS := $(shell sed -nE 's/^(repro-[a-z0-9-]+):.*/\1/p' $(sort $(wildcard mk/*.mk)))
+REPORT_DIR ?= reports
+
+repro: install  ## every reproduction at full length, then `make report` (hours on a 2-core CPU)
+	$(foreach t,$(REPRO_TARGETS),$(MAKE) --no-print-directory $(t) && ) true
+	$(MAKE) --no-print-directory report
+
+# a smoke check of every reproduction on a short budget; its report goes to $(LOGS)/quick/report
+QUICK_ARGS := --trainer.max_epochs 2 --trainer.limit_train_batches 20 --trainer.limit_val_batches 4 \
+	--trainer.enable_progress_bar false --probes.train_samples 2000 --probes.probe_steps 50
+repro-quick: install  ## every reproduction on a few CPU minutes' budget; report in logs/quick/report
+	$(MAKE) --no-print-directory repro LOGS=$(LOGS)/quick REPORT_DIR=$(LOGS)/quick/report REPRO_ARGS="$(QUICK_ARGS)" \
+		VAE_NLL_SAMPLES=50 VAE_NLL_IMAGES=200 LABELS="100 1000" CLASSIFIER_ARGS="--steps 20 --full-epochs 1"
+
+report: install  ## write reports/README.md from the finished runs (numbers beside the published ones)
+	$(PY) -m lightning_ae.report --logs $(LOGS) --out $(REPORT_DIR)
