@@ -8,6 +8,7 @@ no per-sample Dataset/PIL/ToTensor path. On a GPU the whole set is moved to the 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import struct
@@ -40,7 +41,19 @@ def _idx_path(root: Path, name: str) -> Path | None:
 
 
 def read_idx(path: Path, magic: int, count: int) -> Tensor:
-    """Read one IDX file (optionally gzip-compressed) into a uint8 tensor, checking its header."""
+    """Read one IDX file (optionally gzip-compressed) into a uint8 tensor, checking its header.
+
+    A file read before in this process (same path, size and modification time) is not decompressed
+    again: experiments that build many DataModules (tables, tests) pay for it once. Callers must not
+    modify the returned tensor in place.
+    """
+    stat = Path(path).stat()
+    return _read_idx(str(path), stat.st_size, stat.st_mtime_ns, magic, count)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_idx(path_str: str, size: int, mtime_ns: int, magic: int, count: int) -> Tensor:
+    path = Path(path_str)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
