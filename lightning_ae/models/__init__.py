@@ -4,8 +4,12 @@ from lightning_ae.models.autoencoder import Autoencoder
 from lightning_ae.models.base import AutoencoderModule
 from lightning_ae.models.classifier import Classifier
 from lightning_ae.models.linear import LinearAutoencoder
+from lightning_ae.models.denoising import DenoisingAutoencoder
 from lightning_ae.models.pca import PCA
+from lightning_ae.models.sparse import SparseAutoencoder
+from lightning_ae.models.stacked import StackedAutoencoder
 from lightning_ae.models.vae import VariationalAutoencoder
 
-__all__ = ["AutoencoderModule", "Autoencoder", "PCA", "Classifier", "VariationalAutoencoder",
-           "LinearAutoencoder"]
+__all__ = ["AutoencoderModule", "Autoencoder", "PCA", "Classifier", "VariationalAutoencoder", "DenoisingAutoencoder",
+           "LinearAutoencoder",
+           "StackedAutoencoder", "SparseAutoencoder"]

@@ -3,7 +3,8 @@
 It owns the shared steps, the metrics, the optimizer and the figures. A variant supplies the
 networks through `encode`/`decode` and changes training only through small hooks:
 
-- `corrupt(x)`: the input the network sees (denoising), applied in training only;
+- `corrupt(x)`: the input the network sees (denoising), applied in training only (unless
+  `corrupts_input(stage)` says otherwise);
 - `objective(x_in, x)`: loss, reconstruction and named loss terms (VAE, sparse penalties);
 - `figures(x, y)`: extra pictures for TensorBoard (filters, samples, activations).
 
@@ -116,6 +117,10 @@ class AutoencoderModule(L.LightningModule):
         """The network's input for a clean batch `x`; identity unless the variant corrupts it."""
         return x
 
+    def corrupts_input(self, stage: str) -> bool:
+        """Whether `_step` feeds `corrupt(x)` in this stage (train, val, test): in training only by default."""
+        return self.training
+
     def objective(self, x_in: Tensor, x: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         """(loss to minimise, reconstruction in [0,1], named loss terms to log) for input `x_in`, target `x`."""
         x_hat = self(x_in)
@@ -128,7 +133,7 @@ class AutoencoderModule(L.LightningModule):
     # -- shared steps ----------------------------------------------------------------------------
     def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
         x, _ = batch
-        x_in = self.corrupt(x) if self.training else x
+        x_in = self.corrupt(x) if self.corrupts_input(stage) else x
         objective = self.train_objective if stage == "train" and self.train_objective is not None else self.objective
         loss, x_hat, terms = objective(x_in, x)
         on_step = stage == "train"
