@@ -1,0 +1,142 @@
+"""Sparse autoencoder: a wide sigmoid code kept mostly inactive by a penalty on its activations.
+
+Ng, "Sparse autoencoder", CS294A lecture notes 2011 (KL(rho || mean activation) summed over the code
+units); Géron, "Hands-On Machine Learning", ch. 15 (784-1000-784, sigmoid code, linear output,
+rho = 0.1, beta = 0.2, Adam 0.01, batch 1000); the Keras blog's L1 activity penalty; and
+Hosseini-Asl et al., "Deep learning of part-based representation of data using sparse autoencoders
+with nonnegativity constraints", IEEE TNNLS 2016 (non-negative weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from lightning_ae import losses
+from lightning_ae.models.autoencoder import Autoencoder
+from lightning_ae.networks import check_choice, linear_layers
+
+PENALTIES = ("kl", "l1")
+
+
+class SparseAutoencoder(Autoencoder):
+    """input_dim -> hidden_dims -> latent_dim sigmoid code -> mirror, MSE + beta * sparsity penalty.
+
+    Args:
+        latent_dim: number of code units (Géron: 1000, overcomplete).
+        hidden_dims: encoder hidden sizes (none in Géron's shallow net).
+        activation: hidden activation when there are hidden layers.
+        code_activation: sigmoid (needed by the KL penalty: activations are firing rates in (0, 1)) or,
+            with the L1 penalty, any non-negative activation such as relu.
+        output_activation: linear (Géron) or sigmoid.
+        init: he (Géron's variance scaling), xavier or default.
+        penalty: kl, sum over units of KL(rho || batch-mean activation); or l1, the mean over the batch
+            of the code's L1 norm.
+        sparsity_target: rho, the mean activation the KL penalty aims at, in (0, 1).
+        sparsity_weight: beta >= 0, the weight of the penalty in the loss.
+        nonneg_weights: clamp every weight matrix to >= 0 after each optimizer step (biases stay free).
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 1000,
+        hidden_dims: Sequence[int] = (),
+        activation: str = "elu",
+        code_activation: str = "sigmoid",
+        output_activation: str = "linear",
+        init: str = "he",
+        penalty: str = "kl",
+        sparsity_target: float = 0.1,
+        sparsity_weight: float = 0.2,
+        nonneg_weights: bool = False,
+        **kwargs,
+    ) -> None:
+        check_choice("penalty", penalty, PENALTIES)
+        if not 0.0 < sparsity_target < 1.0:
+            raise ValueError(f"sparsity_target (rho) must be in (0, 1), got {sparsity_target}; "
+                             "e.g. 0.1 asks each code unit to be active 10% of the time.")
+        if not sparsity_weight >= 0.0:
+            raise ValueError(f"sparsity_weight (beta) must be >= 0, got {sparsity_weight}; 0 turns the penalty off.")
+        if penalty == "kl" and code_activation != "sigmoid":
+            raise ValueError(f"penalty='kl' needs code_activation='sigmoid' (activations in (0, 1)), "
+                             f"got {code_activation!r}; use penalty='l1' for other code activations.")
+        if code_activation not in ("sigmoid", "relu"):
+            raise ValueError(f"code_activation must be non-negative for a sparse code: sigmoid or relu, "
+                             f"got {code_activation!r}.")
+        super().__init__(hidden_dims=hidden_dims, latent_dim=latent_dim, activation=activation,
+                         code_activation=code_activation, output_activation=output_activation, loss="mse",
+                         init=init, **kwargs)
+        self.penalty, self.rho, self.beta = penalty, sparsity_target, sparsity_weight
+        self.nonneg_weights = nonneg_weights
+        # per-unit activation sums over the current validation/test epoch, for the histogram
+        self.register_buffer("_unit_sum", torch.zeros(latent_dim), persistent=False)
+        self._unit_count = 0
+
+    def sparsity(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        """(penalty, per-unit mean activation (H,)) of a batch of codes `h` (B, H), in float32."""
+        with torch.autocast(device_type=h.device.type, enabled=False):
+            h = h.float()
+            rho_hat = h.mean(0)  # (B, H) -> (H,)
+            if self.penalty == "kl":
+                return losses.kl_sparsity(rho_hat, self.rho), rho_hat
+            return losses.l1_activity(h), rho_hat
+
+    def objective(self, x_in: Tensor, x: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        h = self.encode(x_in)  # (B, 784) -> (B, latent_dim)
+        x_hat = self.decode(h)  # (B, latent_dim) -> (B, 784)
+        rec = losses.reconstruction(x_hat, x, "mse")
+        penalty, rho_hat = self.sparsity(h)
+        if not self.training:
+            self._unit_sum += rho_hat.detach() * len(h)
+            self._unit_count += len(h)
+        terms = {"rec": rec, "sparsity": penalty, "mean_activation": rho_hat.mean().detach()}
+        return rec + self.beta * penalty, x_hat, terms
+
+    # -- the per-unit activation histogram over each validation / test epoch ---------------------
+    def _reset_unit_means(self) -> None:
+        self._unit_sum.zero_()
+        self._unit_count = 0
+
+    def on_validation_epoch_start(self) -> None:
+        self._reset_unit_means()
+
+    def on_test_epoch_start(self) -> None:
+        self._reset_unit_means()
+
+    def unit_means(self, x: Tensor) -> Tensor:
+        """Mean activation per code unit (H,): over the images of the last validation/test epoch if
+        any were scored, else over `x`."""
+        if self._unit_count:
+            return self._unit_sum / self._unit_count
+        return self.encode(x).float().mean(0)
+
+    def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
+        means = self.unit_means(x).detach().cpu()
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        ax.hist(means.numpy(), bins=50, range=(0.0, max(1.0, float(means.max()))), color="tab:blue")
+        if self.penalty == "kl":
+            ax.axvline(self.rho, color="k", linestyle=":", label=f"target rho = {self.rho:g}")
+        ax.axvline(float(means.mean()), color="tab:red", label=f"mean = {float(means.mean()):.3f}")
+        ax.set_xlabel("mean activation of a code unit")
+        ax.set_ylabel("code units")
+        ax.legend()
+        fig.tight_layout()
+        return {"sparse/unit_activations": fig}
+
+    # -- the non-negativity constraint ----------------------------------------------------------
+    def optimizer_step(self, *args, **kwargs) -> None:
+        super().optimizer_step(*args, **kwargs)
+        if self.nonneg_weights:
+            self.clamp_weights()
+
+    @torch.no_grad()
+    def clamp_weights(self) -> None:
+        """Project every weight matrix onto w >= 0 (the tied decoder shares the encoder's)."""
+        for net in (self.encoder, self.decoder):
+            if isinstance(net, torch.nn.Sequential):
+                for layer in linear_layers(net):
+                    layer.weight.clamp_(min=0.0)

@@ -1,0 +1,70 @@
+"""Stacked autoencoder: Géron's 784-300-150-300-784 ELU network and its first-layer filters.
+
+Géron, "Hands-On Machine Learning", ch. 15 (after Hinton & Salakhutdinov, Science 2006, and
+Bengio et al., "Greedy layer-wise training of deep networks", NIPS 2007): He initialisation,
+an L2 penalty on the weights, a linear output and per-pixel MSE; with `tie_weights` the decoder
+reuses the transposed encoder matrices (half the weights). What sets it apart from the plain
+`Autoencoder` is only its defaults and the picture of what the first layer detects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from torch import Tensor
+from torchvision.utils import make_grid
+
+from lightning_ae.models.autoencoder import Autoencoder
+from lightning_ae.networks import linear_layers
+
+
+class StackedAutoencoder(Autoencoder):
+    """input_dim -> hidden_dims -> latent_dim (ELU code) -> mirror, linear output, L2 weight penalty.
+
+    Args:
+        hidden_dims: encoder hidden sizes (Géron: [300]).
+        latent_dim: size of the code (Géron: 150).
+        activation: hidden activation (elu).
+        code_activation: activation of the code layer (elu: Géron's code layer is a hidden layer too).
+        output_activation: linear (Géron) or sigmoid.
+        init: he (Géron's variance scaling), xavier or default.
+        weight_decay: L2 penalty of Adam: adds `weight_decay * w` to each gradient, the gradient of
+            TensorFlow's `l2_regularizer(weight_decay)` (it also decays the biases, which TF did not).
+        num_filters: first-layer filters (rows of the first weight matrix) in the `filters/layer1` picture.
+        **kwargs: `tie_weights` and the optimizer arguments of `AutoencoderModule`.
+    """
+
+    def __init__(
+        self,
+        hidden_dims: Sequence[int] = (300,),
+        latent_dim: int = 150,
+        activation: str = "elu",
+        code_activation: str = "elu",
+        output_activation: str = "linear",
+        init: str = "he",
+        weight_decay: float = 1e-4,
+        num_filters: int = 25,
+        **kwargs,
+    ) -> None:
+        super().__init__(hidden_dims=hidden_dims, latent_dim=latent_dim, activation=activation,
+                         code_activation=code_activation, output_activation=output_activation, loss="mse", init=init,
+                         weight_decay=weight_decay, **kwargs)
+        first = linear_layers(self.encoder)[0].out_features
+        if not 0 < num_filters <= first:
+            raise ValueError(f"num_filters must be between 1 and the first layer's {first} units, got {num_filters}.")
+        side = math.isqrt(self.input_dim)
+        if side * side != self.input_dim:
+            raise ValueError(f"the filters picture needs square images; input_dim={self.input_dim} is not a square.")
+        self.num_filters, self.side = num_filters, side
+
+    def filters(self) -> Tensor:
+        """The first `num_filters` rows of the first weight matrix as images: (num_filters, 1, side, side)."""
+        w = linear_layers(self.encoder)[0].weight[: self.num_filters]  # (num_filters, input_dim)
+        return w.detach().float().cpu().reshape(-1, 1, self.side, self.side)
+
+    def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
+        nrow = math.ceil(math.sqrt(self.num_filters))
+        # each filter scaled to [0, 1] on its own: the pattern matters, not the weight scale
+        grid = make_grid(self.filters(), nrow=nrow, padding=2, normalize=True, scale_each=True, pad_value=1.0)
+        return {"filters/layer1": grid}  # (3, H, W)
