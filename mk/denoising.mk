@@ -1,0 +1,35 @@
+# Denoising autoencoders (lightning_ae/models/denoising.py): the DeepLearning@Home blog runs and a
+# real-noise comparison. Table: lightning_ae/experiments/denoising.py.
+# Every run is a file target, so `make -j4 repro-denoising` trains several at once (on a GPU) and
+# an interrupted reproduction picks up where it stopped; `make -j1` (the default) runs one at a time.
+.PHONY: repro-denoising
+
+DAE_BLOG := dae_784_10 dae_784_128_10 dae_784_128_128_10 dae_784_512_128_10 dae_784_1
+DAE_CLEAN := dae_784_128_10
+# test noise of the comparison: the clean-trained net and the one trained with that noise both score
+# the same corrupted test images (eval_noise is left out of checkpoints, so `test` can set it)
+DAE_MASKING ?= 0.3
+DAE_GAUSSIAN ?= 0.3
+DAE_NOISE_RUNS := $(foreach n,masking gaussian,$(LOGS)/$(DAE_CLEAN)/eval_$(n)/run.json $(LOGS)/$(DAE_CLEAN)_$(n)/eval_$(n)/run.json)
+DAE_RUNS := $(foreach c,$(DAE_BLOG) $(DAE_CLEAN)_masking $(DAE_CLEAN)_gaussian,$(LOGS)/$(c)/repro/run.json)
+
+repro-denoising: install $(DAE_RUNS) $(DAE_NOISE_RUNS)  ## blog's tied sigmoid nets (784-10 ... 784-512-128-10, 100 epochs): test RMSE vs published; masking/Gaussian DAE vs clean net on noisy test images
+	$(PY) -m lightning_ae.experiments.denoising --logs $(LOGS) --masking $(DAE_MASKING) --gaussian $(DAE_GAUSSIAN)
+
+$(LOGS)/%/repro/run.json: configs/%.yaml
+	$(call repro,$*)
+
+# $(call dae_noisy_test,RUN,KIND,LEVEL): test RUN's last checkpoint on inputs corrupted by KIND at LEVEL
+define dae_noisy_test
+	rm -rf $(LOGS)/$(1)/eval_$(2)
+	$(CLI) test --config configs/$(1).yaml --trainer.logger.init_args.save_dir $(LOGS) \
+		--trainer.logger.init_args.version eval_$(2) $(REPRO_ARGS) \
+		--ckpt_path $(LOGS)/$(1)/repro/checkpoints/last.ckpt --model.init_args.eval_noise true \
+		--model.init_args.eval_noise_kind $(2) --model.init_args.eval_noise_level $(3)
+endef
+
+$(LOGS)/%/eval_masking/run.json: $(LOGS)/%/repro/run.json
+	$(call dae_noisy_test,$*,masking,$(DAE_MASKING))
+
+$(LOGS)/%/eval_gaussian/run.json: $(LOGS)/%/repro/run.json
+	$(call dae_noisy_test,$*,gaussian,$(DAE_GAUSSIAN))
