@@ -29,7 +29,9 @@ class PCA(AutoencoderModule):
         self.automatic_optimization = False  # nothing to optimise: fitting is closed form
         d = self.input_dim
         self.register_buffer("mean", torch.zeros(d))
-        self.register_buffer("components", torch.zeros(n_components, d))  # (k, D), orthonormal rows
+        # (k, D), orthonormal rows: the weights of the linear autoencoder PCA solves for. A parameter (set in
+        # closed form, never by an optimizer) because DDP refuses to wrap a module without trainable ones.
+        self.components = torch.nn.Parameter(torch.zeros(n_components, d))
         self.register_buffer("explained_variance", torch.zeros(n_components))
         self._reset_sums()
 
@@ -69,9 +71,10 @@ class PCA(AutoencoderModule):
         cov = (scatter - n * torch.outer(mean, mean)) / (n - 1)
         _, s, vh = torch.linalg.svd(cov)  # symmetric PSD: singular vectors = eigenvectors
         k = self.latent_dim
-        self.mean.copy_(mean.float())
-        self.components.copy_(vh[:k].float())
-        self.explained_variance.copy_(s[:k].float())
+        with torch.no_grad():
+            self.mean.copy_(mean.float())
+            self.components.copy_(vh[:k].float())
+            self.explained_variance.copy_(s[:k].float())
         self.train_mse = float((s[k:].sum() * (n - 1) / n / len(mean)).item())  # per-pixel MSE on the fit data
 
     # -- the autoencoder interface ---------------------------------------------------------------
