@@ -125,7 +125,7 @@ class SparseAutoencoder(Autoencoder):
         ax.set_ylabel("code units")
         ax.legend()
         fig.tight_layout()
-        return {"sparse/unit_activations": fig}
+        return {"sparse/activations": fig}
 
     # -- the non-negativity constraint ----------------------------------------------------------
     def optimizer_step(self, *args, **kwargs) -> None:

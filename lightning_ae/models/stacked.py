@@ -31,7 +31,7 @@ class StackedAutoencoder(Autoencoder):
         init: he (Géron's variance scaling), xavier or default.
         weight_decay: L2 penalty of Adam: adds `weight_decay * w` to each gradient, the gradient of
             TensorFlow's `l2_regularizer(weight_decay)` (it also decays the biases, which TF did not).
-        num_filters: first-layer filters (rows of the first weight matrix) in the `filters/layer1` picture.
+        num_filters: first-layer filters (rows of the first weight matrix) in the `stacked/filters` picture.
         **kwargs: `tie_weights` and the optimizer arguments of `AutoencoderModule`.
     """
 
@@ -67,4 +67,4 @@ class StackedAutoencoder(Autoencoder):
         nrow = math.ceil(math.sqrt(self.num_filters))
         # each filter scaled to [0, 1] on its own: the pattern matters, not the weight scale
         grid = make_grid(self.filters(), nrow=nrow, padding=2, normalize=True, scale_each=True, pad_value=1.0)
-        return {"filters/layer1": grid}  # (3, H, W)
+        return {"stacked/filters": grid}  # (3, H, W)

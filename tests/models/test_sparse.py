@@ -100,7 +100,7 @@ def test_histogram_of_unit_activations_uses_the_scored_images():
         ae.objective(x, x)  # a validation batch: accumulates the per-unit means
         expected = ae.encode(x).mean(0)
     assert torch.allclose(ae.unit_means(x[:2]), expected, atol=1e-6)
-    fig = ae.figures(x[:2], torch.zeros(2))["sparse/unit_activations"]
+    fig = ae.figures(x[:2], torch.zeros(2))["sparse/activations"]
     assert isinstance(fig, Figure)
     counts = sum(p.get_height() for p in fig.axes[0].patches)
     assert counts == 30  # one entry per code unit

@@ -47,7 +47,7 @@ def test_filters_picture_shows_the_first_rows_of_w1():
     with torch.no_grad():
         ae.encoder[0].weight[0] = pattern.flatten() * 0.01 - 0.003
     figures = ae.figures(torch.rand(3, 784), torch.arange(3))
-    grid = figures["filters/layer1"]
+    grid = figures["stacked/filters"]
     assert grid.shape == (3, 3 * 28 + 4 * 2, 3 * 28 + 4 * 2)  # 3 x 3 tiles, padding 2
     assert grid.min() >= 0 and grid.max() <= 1
     tile = grid[0, 2:30, 2:30]  # first filter, rescaled to [0, 1] on its own
@@ -88,5 +88,5 @@ def test_cli_writes_the_filters_png(config, run_cli, tmp_path):
     run_cli("test", "--config", str(ROOT / "configs" / f"{config}.yaml"),
             "--ckpt_path", run.trainer.checkpoint_callback.last_model_path)
     pngs = {p.name for p in (tmp_path / "logs").rglob("figures/*.png")}
-    assert {"filters_layer1.png", "recon_grid.png"} <= pngs
+    assert {"stacked_filters.png", "recon_grid.png"} <= pngs
     assert run.model.tie_weights is (config == "tied")
