@@ -24,6 +24,7 @@ those of the uncached run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import partial
 from itertools import accumulate
@@ -87,23 +88,29 @@ class GreedyLayerwisePretraining(L.Callback):
         finetune_lr: learning rate of the end-to-end fine-tuning (None: keep the optimizer's). The
             pretrained net sits near a minimum: a fresh Adam at the pretraining rate (0.01) moves
             every weight by ~lr on its first steps and undoes most of the pretraining.
+        finetune_schedule: constant (keep the fine-tuning rate, or the module's own scheduler) or
+            cosine (decay it to 0 over the fine-tuning epochs, set on every batch).
         cache_chunk: rows per forward pass when filling the cache.
     """
 
     def __init__(self, epochs_per_stage: Sequence[int] = (4, 4), cache_inputs: bool = False,
-                 reset_optimizer: bool = True, finetune_lr: float | None = None, cache_chunk: int = 10_000) -> None:
+                 reset_optimizer: bool = True, finetune_lr: float | None = None,
+                 finetune_schedule: str = "constant", cache_chunk: int = 10_000) -> None:
         if len(epochs_per_stage) == 0 or any(int(e) != e or e <= 0 for e in epochs_per_stage):
             raise ValueError(
                 f"epochs_per_stage must be a non-empty list of positive integers, got {list(epochs_per_stage)}."
             )
         if finetune_lr is not None and not finetune_lr > 0:
             raise ValueError(f"finetune_lr must be positive (or null to keep the optimizer's), got {finetune_lr}.")
+        if finetune_schedule not in ("constant", "cosine"):
+            raise ValueError(f"finetune_schedule must be 'constant' or 'cosine', got {finetune_schedule!r}.")
         if cache_chunk <= 0:
             raise ValueError(f"cache_chunk must be positive, got {cache_chunk}.")
         self.epochs_per_stage = [int(e) for e in epochs_per_stage]
         self.stage_ends = list(accumulate(self.epochs_per_stage))  # first epoch after each stage
         self.cache_inputs, self.reset_optimizer, self.cache_chunk = cache_inputs, reset_optimizer, cache_chunk
-        self.finetune_lr = finetune_lr
+        self.finetune_lr, self.finetune_schedule = finetune_lr, finetune_schedule
+        self._peak_lr: list[float] = []  # each param group's rate when fine-tuning began (cosine schedule)
         self.stage: int | None = None  # 0-based; == num_stages during fine-tuning
         self.encoder_blocks: list[nn.Module] = []
         self.decoder_blocks: list[nn.Module] = []  # decoder_blocks[k] mirrors encoder_blocks[k]
@@ -252,12 +259,25 @@ class GreedyLayerwisePretraining(L.Callback):
                 if k == self.num_stages and self.finetune_lr is not None:
                     for group in optimizer.param_groups:
                         group["lr"] = self.finetune_lr
+        if k == self.num_stages and not self._peak_lr:
+            self._peak_lr = [self.finetune_lr or g["lr"] for opt in trainer.optimizers for g in opt.param_groups]
         self.stage = k
         self.apply_stage(pl_module, k)
         if self.cache_inputs and 0 < k < self.num_stages and self._cache_stage != k:
             self.build_cache(trainer, pl_module, k)
         elif k >= self.num_stages and self._cache is not None:
             self._drop_cache()
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        if self.stage != self.num_stages or self.finetune_schedule != "cosine" or trainer.max_epochs is None:
+            return
+        per_epoch = trainer.num_training_batches
+        done = (trainer.current_epoch - self.stage_ends[-1]) * per_epoch + batch_idx
+        total = max(1, (trainer.max_epochs - self.stage_ends[-1]) * per_epoch)
+        scale = 0.5 * (1 + math.cos(math.pi * min(done, total) / total))
+        groups = [g for opt in trainer.optimizers for g in opt.param_groups]
+        for group, peak in zip(groups, self._peak_lr):
+            group["lr"] = peak * scale
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # 1-based in TensorBoard: 1..n the greedy stages, n + 1 end-to-end fine-tuning
@@ -270,7 +290,7 @@ class GreedyLayerwisePretraining(L.Callback):
 
     # -- checkpointing ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"stage": self.stage, "epochs_per_stage": list(self.epochs_per_stage)}
+        return {"stage": self.stage, "epochs_per_stage": list(self.epochs_per_stage), "peak_lr": list(self._peak_lr)}
 
     def load_state_dict(self, state_dict: dict) -> None:
         if list(state_dict["epochs_per_stage"]) != self.epochs_per_stage:
@@ -279,6 +299,7 @@ class GreedyLayerwisePretraining(L.Callback):
                 f"this run has {self.epochs_per_stage}; resume with the same schedule."
             )
         self.stage = state_dict["stage"]
+        self._peak_lr = list(state_dict.get("peak_lr", []))
 
 
 def _shape(block: nn.Module) -> tuple[int, int]:

@@ -6,7 +6,8 @@ shallow autoencoder (stage 1: pixels through 784-300-784; stage 2: the 300 hidde
 300-150-300), so that a textbook number can be matched to the quantity it measured.
 
 `python -m lightning_ae.experiments.pretrain classifier --encoder-ckpt AE.ckpt --labels 100 1000 20000`
-trains `configs/classifier.yaml` (784-300-150 ELU + softmax) for each number of labels, three ways:
+trains `configs/classifier.yaml` (an MLP + softmax with the encoder's layout, 784-300-150 ELU for
+`configs/greedy_stacked.yaml`) for each number of labels, three ways:
 random weights, the autoencoder's encoder frozen (softmax layer only), and the encoder fine-tuned.
 Every run gets the same number of optimizer steps (`--steps`, default 533: the notebook's 4 epochs
 of 20,000 labels at batch 150), so few-label runs are not starved of updates; all labels
@@ -65,8 +66,16 @@ def greedy_table(run_dirs: list[str], data_dir: str | None = None) -> str:
 
 
 # -- the classifier table --------------------------------------------------------------------------
+def encoder_layout(encoder_ckpt: str) -> list[str]:
+    """CLI arguments giving the classifier the encoder layout and activations of an autoencoder checkpoint."""
+    hp = torch.load(encoder_ckpt, map_location="cpu", weights_only=False)["hyper_parameters"]
+    dims = [*hp["hidden_dims"], hp["latent_dim"]]
+    return ["--model.init_args.hidden_dims", json.dumps(dims), "--model.init_args.activation", hp["activation"],
+            "--model.init_args.code_activation", hp["code_activation"], "--model.init_args.init", hp["init"]]
+
+
 def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, full_epochs: int,
-                   logs: str, data_dir: str | None, seed: int, lr: float) -> dict:
+                   logs: str, data_dir: str | None, seed: int, lr: float, weight_decay: float) -> dict:
     """Fit configs/classifier.yaml with `labels` labelled images in one of VARIANTS; test its final weights."""
     from lightning_ae.cli import cli
 
@@ -77,33 +86,41 @@ def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, ful
         epochs = math.ceil(steps / math.ceil(labels / batch))
         data = ["--data.num_labeled", str(labels)]
     args = ["--config", str(ROOT / "configs" / "classifier.yaml"), "--name", "pretrain_classifier",
-            "--seed_everything", str(seed),
-            "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version", f"n{labels}_{variant}_lr{lr:g}_s{seed}",
+            "--seed_everything", str(seed), "--data.split_seed", str(seed),  # the labelled subset changes too
+            "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version", f"n{labels}_{variant}_lr{lr:g}_wd{weight_decay:g}_s{seed}",
             "--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", str(max(1, epochs // 4)),
             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-            "--model.init_args.lr", str(lr), "--data.batch_size", str(batch), *data]
+            "--model.init_args.lr", str(lr), "--model.init_args.weight_decay", str(weight_decay), "--data.batch_size", str(batch), *data]
     if data_dir is not None:
         args += ["--data.data_dir", data_dir]
+    args += encoder_layout(encoder_ckpt)  # every variant has the pretrained encoder's architecture
     if variant != "random":
         args += ["--model.init_args.encoder_ckpt", encoder_ckpt,
                  "--model.init_args.freeze_encoder", "true" if variant == "frozen" else "false"]
     run = cli(args, run=False)
     run.trainer.fit(run.model, datamodule=run.datamodule)
     metrics = run.trainer.test(run.model, datamodule=run.datamodule, verbose=False)[0]
-    return {"labels": labels, "variant": variant, "seed": seed, "lr": lr, "epochs": epochs, "batch_size": batch,
+    return {"labels": labels, "variant": variant, "seed": seed, "lr": lr, "weight_decay": weight_decay, "epochs": epochs, "batch_size": batch,
             "steps": run.trainer.global_step, "test_acc": metrics["test/acc"], "test_loss": metrics["test/loss"]}
 
 
 def classifier_table(rows: list[dict]) -> str:
-    seeds, lrs = sorted({r["seed"] for r in rows}), sorted({r["lr"] for r in rows})
-    lines = [f"test accuracy (Adam lr {', '.join(f'{v:g}' for v in lrs)}; mean over seeds {seeds}; test error in brackets)", "",
+    seeds, lrs, wds = (sorted({r[k] for r in rows}) for k in ("seed", "lr", "weight_decay"))
+    lines = [f"test accuracy (Adam lr {', '.join(f'{v:g}' for v in lrs)}, weight decay {', '.join(f'{v:g}' for v in wds)}; "
+             f"mean ± standard deviation over seeds {seeds}, each its own labelled subset and initial "
+             "weights; test error of the mean in brackets)", "",
              "| labels | steps | " + " | ".join(VARIANTS) + " |", "|---:|---:|" + "---:|" * len(VARIANTS)]
     for labels in sorted({r["labels"] for r in rows}):
         cells, steps = [], ""
         for v in VARIANTS:
             accs = [r["test_acc"] for r in rows if r["labels"] == labels and r["variant"] == v]
             steps = steps or next((r["steps"] for r in rows if r["labels"] == labels), "")
-            cells.append(f"{sum(accs) / len(accs):.4f} ({100 * (1 - sum(accs) / len(accs)):.2f}%)" if accs else "-")
+            if accs:
+                mean = sum(accs) / len(accs)
+                std = math.sqrt(sum((a - mean) ** 2 for a in accs) / len(accs))
+                cells.append(f"{mean:.4f} ± {std:.4f} ({100 * (1 - mean):.2f}%)")
+            else:
+                cells.append("-")
         lines.append(f"| {labels:,} | {steps} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -122,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--full-epochs", type=int, default=10, help="epochs of the 60,000-label runs")
     c.add_argument("--seeds", type=int, nargs="+", default=[42])
     c.add_argument("--lr", type=float, default=0.01, help="Adam learning rate of every run (the notebook's 0.01)")
+    c.add_argument("--weight-decay", type=float, default=5e-4, help="L2 weight decay of every run (the notebook's 5e-4)")
     c.add_argument("--logs", default="logs")
     c.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
@@ -130,12 +148,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not Path(args.encoder_ckpt).is_file():
         raise SystemExit(f"no checkpoint at {args.encoder_ckpt}: run `make repro-greedy` first.")
-    rows = [classifier_run(n, v, args.encoder_ckpt, args.steps, args.full_epochs, args.logs, args.data_dir, s, args.lr)
+    rows = [classifier_run(n, v, args.encoder_ckpt, args.steps, args.full_epochs, args.logs, args.data_dir, s, args.lr, args.weight_decay)
             for n in args.labels for v in args.variants for s in args.seeds]
     table = classifier_table(rows)
     out = Path(args.logs) / "pretrain_classifier"
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"table_lr{args.lr:g}_n{'-'.join(map(str, args.labels))}"
+    stem = f"table_lr{args.lr:g}_wd{args.weight_decay:g}_n{'-'.join(map(str, args.labels))}"
     (out / f"{stem}.md").write_text(table + "\n")
     (out / f"{stem}.json").write_text(json.dumps({"encoder_ckpt": args.encoder_ckpt, "runs": rows}, indent=2))
     print(table)

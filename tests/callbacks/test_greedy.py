@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import lightning as L
 import pytest
 import torch
@@ -85,6 +87,28 @@ def test_finetuning_runs_at_its_own_learning_rate(tmp_path, datamodule):
         GreedyLayerwisePretraining([1, 1], finetune_lr=0.0)
 
 
+class StepRates(L.Callback):
+    """(epoch, learning rate) of every optimizer step."""
+
+    def __init__(self) -> None:
+        self.rates: list[tuple[int, float]] = []
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+        self.rates.append((trainer.current_epoch, optimizer.param_groups[0]["lr"]))
+
+
+def test_cosine_finetuning_decays_from_finetune_lr_towards_zero(tmp_path, datamodule):
+    steps = StepRates()
+    greedy = GreedyLayerwisePretraining([1, 1], finetune_lr=1e-3, finetune_schedule="cosine")
+    trainer(tmp_path, [greedy, steps], max_epochs=4).fit(small_ae(lr=0.01), datamodule=datamodule)
+    stages = [lr for epoch, lr in steps.rates if epoch < 2]
+    finetuning = [lr for epoch, lr in steps.rates if epoch >= 2]
+    assert stages == [0.01] * 6  # 300 images, batch 100: 3 steps per epoch
+    assert finetuning == pytest.approx([1e-3 * (1 + math.cos(math.pi * i / 6)) / 2 for i in range(6)])
+    with pytest.raises(ValueError, match="finetune_schedule must be"):
+        GreedyLayerwisePretraining([1, 1], finetune_schedule="linear")
+
+
 def test_module_is_fully_trainable_after_fit(tmp_path, datamodule):
     model = small_ae()
     trainer(tmp_path, [GreedyLayerwisePretraining([1, 1])], max_epochs=1).fit(model, datamodule=datamodule)
@@ -162,7 +186,7 @@ def test_resume_mid_schedule_continues_with_the_next_stage(tmp_path, datamodule)
             enable_checkpointing=True).fit(small_ae(), datamodule=datamodule)
     ckpt = torch.load(ckpt_cb.last_model_path, weights_only=False)
     state = next(v for k, v in ckpt["callbacks"].items() if "GreedyLayerwisePretraining" in k)
-    assert state == {"stage": 0, "epochs_per_stage": [1, 1]}
+    assert state == {"stage": 0, "epochs_per_stage": [1, 1], "peak_lr": []}
 
     resumed, snaps = GreedyLayerwisePretraining([1, 1]), Snapshots()
     model = small_ae(lr=0.02)  # different initial weights: the checkpoint must replace them

@@ -5,6 +5,7 @@ from __future__ import annotations
 import lightning as L
 import pytest
 import torch
+from torch import nn
 
 from lightning_ae.data import MNISTDataModule, TensorLoader
 from lightning_ae.models import Autoencoder, Classifier
@@ -35,6 +36,31 @@ def test_classifier_starts_from_the_encoder_weights(ae_ckpt):
     torch.testing.assert_close(clf.encode(x), ae.encode(x))  # same features, activations included
     assert clf(x).shape == (5, 10)
     assert not torch.equal(Classifier(hidden_dims=[32, 8]).encoder[0].weight, clf.encoder[0].weight)
+
+
+def test_dropout_keeps_the_encoder_weights_and_is_off_in_eval(ae_ckpt):
+    path, ae = ae_ckpt
+    clf = Classifier(hidden_dims=[32, 8], encoder_ckpt=path, input_dropout=0.2, dropout=0.5)
+    assert [type(m).__name__ for m in clf.encoder] == ["Linear", "ELU", "Dropout", "Linear", "ELU", "Dropout"]
+    theirs = [m for m in ae.encoder if isinstance(m, nn.Linear)]
+    for mine, ref in zip(clf._linear_layers(), theirs, strict=True):
+        assert torch.equal(mine.weight, ref.weight) and torch.equal(mine.bias, ref.bias)
+    x = torch.rand(5, 784)
+    torch.testing.assert_close(clf.eval().encode(x), ae.encode(x))
+    assert not torch.allclose(clf.train().encode(x), ae.encode(x))
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\), got 1.0"):
+        Classifier(dropout=1.0)
+    with pytest.raises(ValueError, match="scheduler"):
+        Classifier(scheduler="step")
+
+
+def test_cosine_scheduler_reaches_zero_at_the_last_step():
+    clf = Classifier(hidden_dims=[16, 8], lr=0.01, scheduler="cosine")
+    loader = TensorLoader(torch.rand(64, 784), torch.randint(0, 10, (64,)), batch_size=16)
+    trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, accelerator="cpu", devices=1)
+    trainer.fit(clf, train_dataloaders=loader)
+    assert trainer.global_step == 8 and trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
 
 
 def fit_a_few_steps(clf: Classifier) -> dict[str, torch.Tensor]:
