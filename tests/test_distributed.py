@@ -91,6 +91,7 @@ def test_ddp_fit_and_test_through_the_cli(run_cli_process, run_cli, tmp_path, mn
                           "--trainer.logger.init_args.version", "ddp", f"--trainer.callbacks+={probe}", env=ENV)
     assert fit.returncode == 0, fit.stderr[-3000:]
     assert "distributed_backend=gloo" in fit.stdout + fit.stderr
+    assert "sync_dist=True" not in fit.stderr  # Lightning's warning for epoch-level logs left unsynced
 
     # one run folder, one checkpoint folder, one event file: rank 1 writes nothing
     assert [p.name for p in (logs / "ae_2d").iterdir()] == ["ddp"]

@@ -137,8 +137,9 @@ class AutoencoderModule(L.LightningModule):
         objective = self.train_objective if stage == "train" and self.train_objective is not None else self.objective
         loss, x_hat, terms = objective(x_in, x)
         on_step = stage == "train"
+        # synced: under DDP the epoch value averages every rank's batches (a scalar all_reduce per step)
         self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True,
-                 batch_size=len(x), sync_dist=not on_step)
+                 batch_size=len(x), sync_dist=True)
         for name, value in terms.items():
             self.log(f"{stage}/{name}", value, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
         if stage != "train":
