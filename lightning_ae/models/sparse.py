@@ -115,15 +115,20 @@ class SparseAutoencoder(Autoencoder):
         return self.encode(x).float().mean(0)
 
     def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
+        """Left: mean activation per code unit (what the KL penalty constrains). Right: every activation
+        of the images `x`; a sparse code is bimodal there, a dense code of small values is not."""
         means = self.unit_means(x).detach().cpu()
-        fig, ax = plt.subplots(figsize=(5, 3.2))
-        ax.hist(means.numpy(), bins=50, range=(0.0, max(1.0, float(means.max()))), color="tab:blue")
+        every = self.encode(x).detach().float().cpu().flatten()  # (B * latent_dim,)
+        top = max(1.0, float(means.max()), float(every.max()))
+        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+        left.hist(means.numpy(), bins=100, range=(0.0, top), color="tab:blue")
         if self.penalty == "kl":
-            ax.axvline(self.rho, color="k", linestyle=":", label=f"target rho = {self.rho:g}")
-        ax.axvline(float(means.mean()), color="tab:red", label=f"mean = {float(means.mean()):.3f}")
-        ax.set_xlabel("mean activation of a code unit")
-        ax.set_ylabel("code units")
-        ax.legend()
+            left.axvline(self.rho, color="k", linestyle=":", label=f"target rho = {self.rho:g}")
+        left.axvline(float(means.mean()), color="tab:red", label=f"mean = {float(means.mean()):.3f}")
+        left.set(xlabel="mean activation of a code unit", ylabel="code units")
+        left.legend()
+        right.hist(every.numpy(), bins=100, range=(0.0, top), color="tab:gray", log=True)
+        right.set(xlabel=f"activations of {len(x)} images", ylabel="count (log)")
         fig.tight_layout()
         return {"sparse/activations": fig}
 

@@ -104,6 +104,7 @@ def test_histogram_of_unit_activations_uses_the_scored_images():
     assert isinstance(fig, Figure)
     counts = sum(p.get_height() for p in fig.axes[0].patches)
     assert counts == 30  # one entry per code unit
+    assert sum(p.get_height() for p in fig.axes[1].patches) == 2 * 30  # every activation of the 2 images
     ae.on_test_epoch_start()
     assert torch.allclose(ae.unit_means(x[:2]), ae.encode(x[:2]).mean(0))  # nothing scored yet: falls back to x
 
