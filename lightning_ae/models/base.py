@@ -24,8 +24,10 @@ from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMe
 from lightning_ae import losses
 from lightning_ae.compiling import compile_networks
 from lightning_ae.networks import check_choice
+from lightning_ae.optim import RMSpropTF
 
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop,
+              "rmsprop_tf": RMSpropTF}
 SCHEDULERS = ("none", "cosine", "step", "plateau")
 
 
@@ -59,10 +61,10 @@ class AutoencoderModule(L.LightningModule):
     """Base system: shared `_step`, torchmetrics, optimizer/scheduler and figure hooks.
 
     Args:
-        optimizer: adam, adamw, sgd or rmsprop.
+        optimizer: adam, adamw, sgd, rmsprop or rmsprop_tf (TensorFlow 1's RMSprop, see `lightning_ae.optim`).
         lr: learning rate.
         weight_decay: the optimizer's L2 weight decay.
-        momentum: momentum for sgd and rmsprop.
+        momentum: momentum for sgd and the rmsprops.
         scheduler: none, cosine (over max_epochs), step (x0.1 every `step_size` epochs) or plateau
             (x0.1 when val/loss stalls).
         step_size: epochs between decays for the step scheduler.
@@ -165,7 +167,7 @@ class AutoencoderModule(L.LightningModule):
     def configure_optimizers(self):
         h = self.hparams
         kwargs = {"lr": h.lr, "weight_decay": h.weight_decay}
-        if h.optimizer in ("sgd", "rmsprop"):
+        if h.optimizer in ("sgd", "rmsprop", "rmsprop_tf"):
             kwargs["momentum"] = h.momentum
         opt = OPTIMIZERS[h.optimizer]([p for p in self.parameters() if p.requires_grad], **kwargs)
         if h.scheduler == "none":
