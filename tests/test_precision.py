@@ -26,10 +26,16 @@ def test_config_trains_at_bf16_mixed(config, run_cli):
     assert trainer.fit_loop.epoch_loop.batch_progress.total.completed > 0  # (PCA takes no optimizer steps)
     logged = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     assert any(k.startswith("train/") for k in logged), logged
+    model = fit.model
+    if callable(getattr(model, "objective", None)):  # every named term of the objective was logged
+        x = fit.datamodule.split("train")[0][:8]
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            _, _, terms = model.objective(x, x)
+        assert {f"train/{name}" for name in terms} <= set(logged), (sorted(terms), sorted(logged))
     bad = {k: v for k, v in logged.items() if not math.isfinite(v)}
     assert not bad, f"non-finite logged values at bf16-mixed: {bad}"
-    assert all(torch.isfinite(p).all() for p in fit.model.parameters())
-    assert all(p.dtype == torch.float32 for p in fit.model.parameters())  # mixed: the weights stay float32
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # mixed: the weights stay float32
 
 
 def test_16_mixed_on_cpu_falls_back_to_bf16(run_cli):

@@ -99,6 +99,8 @@ class AutoencoderModule(L.LightningModule):
         self.val_metrics = ReconstructionMetrics("val/")
         self.test_metrics = ReconstructionMetrics("test/")
         self.compiled: list[str] | None = None  # names of the compiled networks, once configured
+        # training terms summed over the epoch: {name: (sum of value x batch size, images)}, logged at its end
+        self._train_terms: dict[str, tuple[Tensor, int]] = {}
 
     def configure_model(self) -> None:
         if self.hparams.get("compile") and self.compiled is None:
@@ -143,7 +145,11 @@ class AutoencoderModule(L.LightningModule):
         self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True,
                  batch_size=len(x), sync_dist=True)
         for name, value in terms.items():
-            self.log(f"{stage}/{name}", value, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
+            if stage == "train":  # summed here and logged once per epoch: a `self.log` costs about a
+                total, count = self._train_terms.get(name, (0.0, 0))  # millisecond of Lightning bookkeeping
+                self._train_terms[name] = (total + value.detach().float() * len(x), count + len(x))
+            else:
+                self.log(f"{stage}/{name}", value, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
         if stage != "train":
             metrics = self.val_metrics if stage == "val" else self.test_metrics
             metrics.update(x_hat.detach(), x)  # unclamped: PCA's published errors are too
@@ -152,6 +158,12 @@ class AutoencoderModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         return self._step(batch, "train")
+
+    def on_train_epoch_end(self) -> None:
+        """Log the epoch means of the training terms (`train/<name>`, averaged over the DDP ranks)."""
+        for name, (total, count) in self._train_terms.items():
+            self.log(f"train/{name}", total / count, on_step=False, on_epoch=True, sync_dist=True)
+        self._train_terms = {}
 
     def validation_step(self, batch, batch_idx):
         self._step(batch, "val")
