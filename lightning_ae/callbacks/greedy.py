@@ -88,6 +88,9 @@ class GreedyLayerwisePretraining(L.Callback):
         finetune_lr: learning rate of the end-to-end fine-tuning (None: keep the optimizer's). The
             pretrained net sits near a minimum: a fresh Adam at the pretraining rate (0.01) moves
             every weight by ~lr on its first steps and undoes most of the pretraining.
+        corrupt_hidden: stages above the first also corrupt their input, the frozen hidden units,
+            with the module's `corrupt` (stacked denoising autoencoders, Vincent et al., JMLR 2010;
+            meant for masking noise: Gaussian noise with clipping would clip the hidden units).
         finetune_schedule: constant (keep the fine-tuning rate, or the module's own scheduler) or
             cosine (decay it to 0 over the fine-tuning epochs, set on every batch).
         cache_chunk: rows per forward pass when filling the cache.
@@ -95,7 +98,7 @@ class GreedyLayerwisePretraining(L.Callback):
 
     def __init__(self, epochs_per_stage: Sequence[int] = (4, 4), cache_inputs: bool = False,
                  reset_optimizer: bool = True, finetune_lr: float | None = None,
-                 finetune_schedule: str = "constant", cache_chunk: int = 10_000) -> None:
+                 finetune_schedule: str = "constant", corrupt_hidden: bool = False, cache_chunk: int = 10_000) -> None:
         if len(epochs_per_stage) == 0 or any(int(e) != e or e <= 0 for e in epochs_per_stage):
             raise ValueError(
                 f"epochs_per_stage must be a non-empty list of positive integers, got {list(epochs_per_stage)}."
@@ -110,6 +113,7 @@ class GreedyLayerwisePretraining(L.Callback):
         self.stage_ends = list(accumulate(self.epochs_per_stage))  # first epoch after each stage
         self.cache_inputs, self.reset_optimizer, self.cache_chunk = cache_inputs, reset_optimizer, cache_chunk
         self.finetune_lr, self.finetune_schedule = finetune_lr, finetune_schedule
+        self.corrupt_hidden = corrupt_hidden
         self._peak_lr: list[float] = []  # each param group's rate when fine-tuning began (cosine schedule)
         self.stage: int | None = None  # 0-based; == num_stages during fine-tuning
         self.encoder_blocks: list[nn.Module] = []
@@ -198,6 +202,8 @@ class GreedyLayerwisePretraining(L.Callback):
             kind = getattr(pl_module, "loss_kind", "mse")
         else:  # (B, d_k) -> (B, d_{k+1}) -> (B, d_k): the hidden units of the frozen layers below
             target = h_in = self.stage_inputs(x, k)
+            if self.corrupt_hidden and pl_module.training:
+                h_in = pl_module.corrupt(target)
             kind = "mse"
         h_hat = self.decoder_blocks[k](self.encoder_blocks[k](h_in))
         loss = losses.reconstruction(h_hat, target, kind)

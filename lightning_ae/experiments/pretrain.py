@@ -59,9 +59,10 @@ def greedy_table(run_dirs: list[str], data_dir: str | None = None) -> str:
         stages = stage_test_losses(Path(d) / "checkpoints" / "last.ckpt", data_dir)
         rows.append((d, record["fit"]["epochs"], test_mse, stages))
     n = max(len(r[3]) for r in rows)
-    lines = [f"{'run':<40}{'epochs':>8}{'test MSE':>12}" + "".join(f"{f'stage {k + 1} MSE':>14}" for k in range(n))]
+    w = max(len("run"), *(len(str(r[0])) for r in rows)) + 2
+    lines = [f"{'run':<{w}}{'epochs':>8}{'test MSE':>12}" + "".join(f"{f'stage {k + 1} MSE':>14}" for k in range(n))]
     for d, epochs, test_mse, stages in rows:
-        lines.append(f"{d:<40}{epochs:>8}{test_mse:>12.4f}" + "".join(f"{v:>14.4f}" for v in stages))
+        lines.append(f"{d:<{w}}{epochs:>8}{test_mse:>12.4f}" + "".join(f"{v:>14.4f}" for v in stages))
     return "\n".join(lines)
 
 
@@ -87,9 +88,11 @@ def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, ful
         data = ["--data.num_labeled", str(labels)]
     args = ["--config", str(ROOT / "configs" / "classifier.yaml"), "--name", "pretrain_classifier",
             "--seed_everything", str(seed), "--data.split_seed", str(seed),  # the labelled subset changes too
-            "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version", f"n{labels}_{variant}_lr{lr:g}_wd{weight_decay:g}_s{seed}",
+            "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version",
+            f"{Path(encoder_ckpt).resolve().parents[2].name}_n{labels}_{variant}_lr{lr:g}_wd{weight_decay:g}_s{seed}",
             "--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", str(max(1, epochs // 4)),
             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+            "--probes.enabled", "false",  # test accuracy is the measurement; skip the code probes
             "--model.init_args.lr", str(lr), "--model.init_args.weight_decay", str(weight_decay), "--data.batch_size", str(batch), *data]
     if data_dir is not None:
         args += ["--data.data_dir", data_dir]
@@ -137,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     c.add_argument("--steps", type=int, default=533, help="optimizer steps per run below 60,000 labels")
     c.add_argument("--full-epochs", type=int, default=10, help="epochs of the 60,000-label runs")
-    c.add_argument("--seeds", type=int, nargs="+", default=[42])
+    c.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44],
+                   help="one run per seed: initial weights and labelled subset (data.split_seed)")
     c.add_argument("--lr", type=float, default=0.01, help="Adam learning rate of every run (the notebook's 0.01)")
     c.add_argument("--weight-decay", type=float, default=5e-4, help="L2 weight decay of every run (the notebook's 5e-4)")
     c.add_argument("--logs", default="logs")
@@ -150,10 +154,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no checkpoint at {args.encoder_ckpt}: run `make repro-greedy` first.")
     rows = [classifier_run(n, v, args.encoder_ckpt, args.steps, args.full_epochs, args.logs, args.data_dir, s, args.lr, args.weight_decay)
             for n in args.labels for v in args.variants for s in args.seeds]
-    table = classifier_table(rows)
+    table = f"encoder: {args.encoder_ckpt}\n" + classifier_table(rows)
     out = Path(args.logs) / "pretrain_classifier"
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"table_lr{args.lr:g}_wd{args.weight_decay:g}_n{'-'.join(map(str, args.labels))}"
+    encoder = Path(args.encoder_ckpt).resolve().parents[2].name  # <logs>/<run>/<version>/checkpoints/last.ckpt
+    stem = f"table_{encoder}_lr{args.lr:g}_wd{args.weight_decay:g}_n{'-'.join(map(str, args.labels))}"
     (out / f"{stem}.md").write_text(table + "\n")
     (out / f"{stem}.json").write_text(json.dumps({"encoder_ckpt": args.encoder_ckpt, "runs": rows}, indent=2))
     print(table)

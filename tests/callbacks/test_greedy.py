@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from lightning_ae import losses
 from lightning_ae.callbacks import GreedyLayerwisePretraining
 from lightning_ae.data import MNISTDataModule
 from lightning_ae.models import Autoencoder
@@ -107,6 +108,25 @@ def test_cosine_finetuning_decays_from_finetune_lr_towards_zero(tmp_path, datamo
     assert finetuning == pytest.approx([1e-3 * (1 + math.cos(math.pi * i / 6)) / 2 for i in range(6)])
     with pytest.raises(ValueError, match="finetune_schedule must be"):
         GreedyLayerwisePretraining([1, 1], finetune_schedule="linear")
+
+
+def test_corrupt_hidden_feeds_the_upper_stage_corrupted_hidden_units_in_training(datamodule):
+    class Zeroing(Autoencoder):
+        def corrupt(self, x):
+            return torch.zeros_like(x)
+
+    torch.manual_seed(0)
+    model = Zeroing(hidden_dims=[32], latent_dim=8, activation="elu", code_activation="elu")
+    greedy = GreedyLayerwisePretraining([1, 1], corrupt_hidden=True)
+    greedy.attach(model)
+    x = datamodule.split("train")[0][:10]
+    h = greedy.lower(x, 1)
+    shallow = lambda h_in: greedy.decoder_blocks[1](greedy.encoder_blocks[1](h_in))  # noqa: E731
+    loss, h_hat, _ = greedy.stage_objective(model.train(), 1, x, x)
+    torch.testing.assert_close(h_hat, shallow(torch.zeros_like(h)))  # the input is corrupted ...
+    torch.testing.assert_close(loss, losses.reconstruction(h_hat, h, "mse"))  # ... the target is not
+    _, h_hat, _ = greedy.stage_objective(model.eval(), 1, x, x)
+    torch.testing.assert_close(h_hat, shallow(h))  # evaluation sees clean hidden units
 
 
 def test_module_is_fully_trainable_after_fit(tmp_path, datamodule):
