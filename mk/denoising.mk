@@ -2,6 +2,9 @@
 # real-noise comparison. Table: lightning_ae/experiments/denoising.py.
 # Every run is a file target, so `make -j4 repro-denoising` trains several at once (on a GPU) and
 # an interrupted reproduction picks up where it stopped; `make -j1` (the default) runs one at a time.
+# Cost: 938 steps per epoch x 100 epochs per run. On one CPU core the 784-10 run took 20 minutes
+# (about 12 s/epoch), the deeper nets several times that; six runs at once on one H100 made about
+# 130 steps/s each (100 epochs in 12 minutes).
 .PHONY: repro-denoising
 
 DAE_BLOG := dae_784_10 dae_784_128_10 dae_784_128_128_10 dae_784_512_128_10 dae_784_1
