@@ -1,5 +1,18 @@
 # Greedy layer-wise pretraining (lightning_ae/callbacks/greedy.py) and unsupervised pretraining of a
 # classifier (lightning_ae/models/classifier.py). Tables: lightning_ae/experiments/pretrain.py.
+#
+# Measured on one CPU thread (shared machine), from an empty LOGS:
+#   make repro-greedy (12.4 min wall, 5.7 min CPU): test MSE 0.0102 after the notebook's 4+4 greedy
+#     epochs (it printed 0.0098), 0.0088 after 2 more fine-tuning epochs, 0.0098 end to end on 10 epochs.
+#   make repro-pretrain-classifier (7.0 min), test accuracy, mean ± std over 3 seeds (labelled subset + init):
+#     labels   random          frozen          fine-tuned      (greedy_stacked encoder, Adam 0.01, L2 5e-4, ~534 steps)
+#     100      0.757 ± 0.021   0.760 ± 0.020   0.740 ± 0.011
+#     1,000    0.897 ± 0.007   0.873 ± 0.000   0.891 ± 0.004
+#     20,000   0.933 ± 0.011   0.909 ± 0.002   0.947 ± 0.009
+#   make repro-pretrain-classifier ENCODER=greedy_stacked_denoising LABELS="100 1000" (+1.8 min for the DAE):
+#     100      0.757 ± 0.021   0.798 ± 0.016   0.754 ± 0.023
+#     1,000    0.897 ± 0.007   0.895 ± 0.002   0.900 ± 0.008
+#   make repro-classifier-full (5.5 min): 784-800-800 dropout MLP, all 60,000 labels: test error 1.26%.
 .PHONY: repro-greedy repro-greedy-denoising repro-pretrain-classifier repro-classifier-full
 
 GREEDY_RUN := $(LOGS)/greedy_stacked/repro
