@@ -25,8 +25,8 @@ def test_table_from_run_records(tmp_path, capsys):
     write_run(tmp_path, "dae_784_128_10_masking", "eval_masking", 0.144)
     denoising.main(["--logs", str(tmp_path)])
     out = capsys.readouterr().out
-    assert "| dae_784_128_10 | 784-128-10 | Adam 0.01 | 100.0 | 0.137000 | 0.136408 | 0.000592 |" in out
-    assert "| dae_784_10 | 784-10 | RMSprop (TF1) 0.1 | missing | missing | 0.206152 | missing |" in out
+    assert "| dae_784_128_10 | 784-128-10 | Adam 0.01 | 100.0 | 0.137000 | 0.136408 | 0.000592 | missing |" in out
+    assert "| dae_784_10 | 784-10 | RMSprop (TF1) 0.1 | missing | missing | 0.206152 | missing | missing |" in out
     assert "| masking 0.3 | 0.170000 | 0.144000 | dae_784_128_10_masking | 100.0, 50.0 | 0.137000 | 0.160000 |" in out
     saved = json.loads((tmp_path / "denoising" / "table.json").read_text())
     assert saved["noise"][0]["noisy_net_noisy_rmse"] == 0.144
