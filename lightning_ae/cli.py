@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from lightning_ae.callbacks import CodesWriter, ImageLogger, RepresentationProbes, RunRecord
+from lightning_ae.callbacks.checkpoint import Checkpoint
 from lightning_ae.callbacks.guards import CheckpointOnInterrupt, NonFiniteGuard
 from lightning_ae.data import MNISTDataModule
 from lightning_ae.errors import (USER_ERRORS, check_checkpoint_class, check_checkpoint_weights, describe,
@@ -38,7 +38,7 @@ class AutoencoderCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.exit_on_error = False
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(Checkpoint, "checkpoint")  # last.ckpt = the latest weights
         parser.set_defaults({
             "checkpoint.monitor": "val/loss",
             "checkpoint.mode": "min",

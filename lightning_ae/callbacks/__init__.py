@@ -1,6 +1,7 @@
+from lightning_ae.callbacks.checkpoint import Checkpoint
 from lightning_ae.callbacks.greedy import GreedyLayerwisePretraining
 from lightning_ae.callbacks.images import ImageLogger
 from lightning_ae.callbacks.probes import RepresentationProbes
 from lightning_ae.callbacks.records import CodesWriter, RunRecord
 
-__all__ = ["ImageLogger", "CodesWriter", "RunRecord", "GreedyLayerwisePretraining", "RepresentationProbes"]
+__all__ = ["Checkpoint", "ImageLogger", "CodesWriter", "RunRecord", "GreedyLayerwisePretraining", "RepresentationProbes"]
