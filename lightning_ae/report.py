@@ -22,6 +22,8 @@ UNITS = {
     "train/mse": "per-pixel MSE on the training images (mean over pixels and images)",
     "test/mse": "per-pixel MSE on the 10,000 test images (mean over pixels and images)",
     "test/rmse": "RMSE over all test pixels (root of the per-pixel MSE)",
+    "val/rmse": "RMSE over all test pixels of the final weights (the last validation, on the test set: val_split test)",
+    "test/acc": "classification accuracy on the 10,000 test images (1 - test error)",
     "test/sq_err_per_image": "squared error per test image (sum over 784 pixels, mean over images)",
     "test/elbo": "ELBO in nats per test image (summed Bernoulli log-likelihood minus KL; higher is better)",
     "test/nll": "negative log-likelihood in nats per test image, importance sampled (lower is better)",
@@ -89,16 +91,19 @@ RESULTS: tuple[Result, ...] = (
     ), figures=(("stacked", "stacked_filters"), ("tied", "stacked_filters"), ("tied", "recon_grid"))),
     Result("Greedy layer-wise pretraining", "repro-greedy", (
         Row("greedy 4+4 epochs (the notebook's setting)", "greedy_stacked", "test/mse", 0.0098, "geron", version="repro_pretrain_only"),
-        Row("greedy 4+4 epochs + 4 fine-tuning", "greedy_stacked", "test/mse", 0.0098, "geron"),
-        Row("end to end, same 12-epoch budget", "stacked_e2e", "test/mse"),
-    ), tables=("greedy_stacked/table*.md",)),
+        Row("greedy 4+4 epochs + 2 fine-tuning", "greedy_stacked", "test/mse", 0.0098, "geron"),
+        Row("end to end, same 10-epoch budget", "stacked_e2e", "test/mse"),
+    ), note="The notebook's 0.0098 may be its stage-2 (hidden-unit) MSE; the greedy run logs that one too."),
     Result("Denoising and the tied sigmoid nets of the blog", "repro-denoising", (
-        Row("784-10, RMSprop 0.1", "dae_784_10", "test/rmse", 0.206152, "blog", tolerance=0.0146),
-        Row("784-128-10, Adam 0.01", "dae_784_128_10", "test/rmse", 0.136408, "blog", tolerance=0.022),
-        Row("784-128-128-10, Adam 0.01", "dae_784_128_128_10", "test/rmse", 0.131669, "blog"),
-        Row("784-512-128-10, Adam 0.01", "dae_784_512_128_10", "test/rmse", 0.127140, "blog"),
-        Row("784-1 (a 1-unit code)", "dae_784_1", "test/rmse", 0.213122, "blog"),
-    ), figures=(("dae_784_128_10", "recon_grid"),), tables=("denoising/table*.md",)),
+        Row("784-10, RMSprop 0.1", "dae_784_10", "val/rmse", 0.206152, "blog", stage="fit", tolerance=0.0146),
+        Row("784-128-10, Adam 0.01", "dae_784_128_10", "val/rmse", 0.136408, "blog", stage="fit", tolerance=0.022),
+        Row("784-128-128-10, Adam 0.01", "dae_784_128_128_10", "val/rmse", 0.131669, "blog", stage="fit"),
+        Row("784-512-128-10, Adam 0.01", "dae_784_512_128_10", "val/rmse", 0.127140, "blog", stage="fit"),
+        Row("784-512-128-1 (a 1-unit code)", "dae_784_1", "val/rmse", 0.213122, "blog", stage="fit"),
+    ), figures=(("dae_784_128_10_masking", "denoising_grid"), ("dae_784_128_10", "recon_grid")),
+        tables=("denoising/table*.md",),
+        note="Tolerance: the issue's 0.003 for the first two nets, 1% otherwise. Rows score the weights after "
+             "epoch 100 (the blog's); the table below also tests each run's saved checkpoint."),
     Result("Sparse autoencoders", "repro-sparse-kl repro-sparse-l1", (
         Row("KL penalty: mean code activation", "sparse_kl", "test/mean_activation", 0.1, "target", tolerance=0.2),
         Row("KL penalty", "sparse_kl", "test/mse"),
@@ -112,7 +117,12 @@ RESULTS: tuple[Result, ...] = (
     ), figures=(("vae_20d", "vae_samples"), ("vae_20d", "vae_interpolation"), ("vae_2d", "vae_manifold"),
                 ("vae_2d", "latent_scatter")),
         note="Burda et al.'s network is smaller (784-200-200-50) but trained 3,280 epochs; ours trains a CPU budget."),
-    Result("Pretraining a classifier", "repro-pretrain-classifier", (), tables=("pretrain_classifier/table*.md",)),
+    Result("Pretraining a classifier", "repro-pretrain-classifier repro-greedy-denoising repro-classifier-full", (
+        Row("784-800-800 MLP with dropout, all 60,000 labels", "classifier_full", "test/acc", 0.988, "hs",
+            lower_is_better=False, tolerance=0.0005),
+    ), tables=("pretrain_classifier/table_greedy_stacked_lr*.md", "pretrain_classifier/table_greedy_stacked_denoising_*.md"),
+        note="Published: 1.2% test error for a pretrained 784-500-500-2000-10 net (1.6% by backprop alone). "
+             "Tables: test accuracy, mean ± std over 3 seeds (each seed also draws the labelled subset)."),
 )
 PROBE_FLOOR = {"PCA-2 5-NN (published floor)": 0.42, "PCA-10 5-NN (published floor)": 0.93}
 

@@ -31,6 +31,14 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 SCHEDULERS = ("none", "cosine", "step", "plateau")
 
 
+def build_optimizer(module: nn.Module, name: str, lr: float, weight_decay: float, momentum: float):
+    """The optimizer `name` over the parameters of `module` that require a gradient (frozen ones excluded)."""
+    kwargs = {"lr": lr, "weight_decay": weight_decay}
+    if name in ("sgd", "rmsprop", "rmsprop_tf"):
+        kwargs["momentum"] = momentum
+    return OPTIMIZERS[name]([p for p in module.parameters() if p.requires_grad], **kwargs)
+
+
 class ReconstructionMetrics(nn.Module):
     """Per-pixel MSE and RMSE over all pixels, PSNR, SSIM and squared error per image."""
 
@@ -178,10 +186,7 @@ class AutoencoderModule(L.LightningModule):
     # -- optimisation ----------------------------------------------------------------------------
     def configure_optimizers(self):
         h = self.hparams
-        kwargs = {"lr": h.lr, "weight_decay": h.weight_decay}
-        if h.optimizer in ("sgd", "rmsprop", "rmsprop_tf"):
-            kwargs["momentum"] = h.momentum
-        opt = OPTIMIZERS[h.optimizer]([p for p in self.parameters() if p.requires_grad], **kwargs)
+        opt = build_optimizer(self, h.optimizer, h.lr, h.weight_decay, h.momentum)
         if h.scheduler == "none":
             return opt
         if h.scheduler == "cosine":

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
-from lightning_ae.models.base import OPTIMIZERS
+from lightning_ae.models.base import OPTIMIZERS, build_optimizer
 from lightning_ae.networks import ACTIVATIONS, INITS, check_choice, check_dims, init_linear, mlp
 
 SCHEDULERS = ("none", "cosine")  # cosine: per optimizer step, down to 0 at the end of the fit
@@ -157,10 +157,7 @@ class Classifier(L.LightningModule):
 
     def configure_optimizers(self):
         h = self.hparams
-        kwargs = {"lr": h.lr, "weight_decay": h.weight_decay}
-        if h.optimizer in ("sgd", "rmsprop"):
-            kwargs["momentum"] = h.momentum
-        opt = OPTIMIZERS[h.optimizer]([p for p in self.parameters() if p.requires_grad], **kwargs)
+        opt = build_optimizer(self, h.optimizer, h.lr, h.weight_decay, h.momentum)
         if h.scheduler == "none":
             return opt
         steps = max(1, int(self.trainer.estimated_stepping_batches))
