@@ -122,7 +122,7 @@ def test_download_without_network(fails, tmp_path, monkeypatch):
     (["--model.init_args.activation", "relux"],
      "activation='relux' is not known; choose one of: elu, relu, sigmoid, tanh, linear."),
     (["--model.init_args.loss", "l1"], "loss='l1' is not known; choose one of: mse, bce."),
-    (["--model.init_args.optimizer", "adamx"], "optimizer='adamx' is not known; choose one of: adam, adamw, sgd, rmsprop."),
+    (["--model.init_args.optimizer", "adamx"], "optimizer='adamx' is not known; choose one of: adam, adamw, sgd, rmsprop, rmsprop_tf."),
     (["--data.batch_size", "0"], "batch_size must be a positive integer, got 0/256."),
     (["--data.batch_size", "5000"],
      "batch_size 5000 is larger than the training set (1000 images); lower data.batch_size."),
