@@ -40,3 +40,21 @@ def test_fit_test_predict_end_to_end(run_cli_process, tmp_path, mnist_dir):
     assert len(val) == 2 and val[1] < val[0]  # it learns
     grid = events.Images("recon/grid")[-1]
     assert grid.width > 10 * 28 and grid.height > 3 * 28  # three rows of ten digits
+
+
+def _progress_bars(*args):
+    from lightning.pytorch.callbacks import ProgressBar
+
+    from lightning_ae.cli import cli
+
+    built = cli(["--config", str(ROOT / "configs/ae_2d.yaml"), *args], run=False)
+    return [c for c in built.trainer.callbacks if isinstance(c, ProgressBar)]
+
+
+def test_progress_bar_redraws_every_ten_batches_unless_configured(tmp_path):
+    save = ["--trainer.logger.init_args.save_dir", str(tmp_path)]
+    (bar,) = _progress_bars(*save)
+    assert bar.refresh_rate == 10
+    assert _progress_bars(*save, "--trainer.enable_progress_bar", "false") == []
+    (bar,) = _progress_bars(*save, "--trainer.callbacks+=TQDMProgressBar", "--trainer.callbacks.refresh_rate", "3")
+    assert bar.refresh_rate == 3  # the user's own bar is kept as given
