@@ -65,6 +65,7 @@ repro: install  ## every reproduction at full length, then `make report` (hours 
 
 # a smoke check of every reproduction on a short budget; its report goes to $(LOGS)/quick/report
 QUICK_ARGS := --trainer.max_epochs 2 --trainer.limit_train_batches 20 --trainer.limit_val_batches 4 \
+	--trainer.check_val_every_n_epoch 1 \
 	--trainer.enable_progress_bar false --probes.train_samples 2000 --probes.probe_steps 50
 repro-quick: install  ## every reproduction on a few CPU minutes' budget; report in logs/quick/report
 	$(MAKE) --no-print-directory repro LOGS=$(LOGS)/quick REPORT_DIR=$(LOGS)/quick/report REPRO_ARGS="$(QUICK_ARGS)" \
