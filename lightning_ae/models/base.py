@@ -107,8 +107,8 @@ class AutoencoderModule(L.LightningModule):
         self.val_metrics = ReconstructionMetrics("val/")
         self.test_metrics = ReconstructionMetrics("test/")
         self.compiled: list[str] | None = None  # names of the compiled networks, once configured
-        # training terms summed over the epoch: {name: (sum of value x batch size, images)}, logged at its end
-        self._train_terms: dict[str, tuple[Tensor, int]] = {}
+        # training loss and terms summed over the epoch: {names: (sums of value x batch size, images)}, logged at its end
+        self._train_terms: dict[tuple[str, ...], tuple[Tensor, int]] = {}
 
     def configure_model(self) -> None:
         if self.hparams.get("compile") and self.compiled is None:
@@ -166,9 +166,11 @@ class AutoencoderModule(L.LightningModule):
         return loss
 
     def _accumulate(self, values: dict[str, Tensor], batch_size: int) -> None:
-        for name, value in values.items():
-            total, count = self._train_terms.get(name, (0.0, 0))
-            self._train_terms[name] = (total + value.detach().float() * batch_size, count + batch_size)
+        """Add this batch's loss and terms (times its size) to the epoch's sums: three tensor ops per step."""
+        names = tuple(values)  # a greedy stage change brings other names: one running sum per set of names
+        batch = torch.stack([v.detach().float() for v in values.values()]) * batch_size
+        total, count = self._train_terms.get(names, (0.0, 0))
+        self._train_terms[names] = (total + batch, count + batch_size)
 
     PROGRESS_EVERY = 10  # steps between refreshes of the progress bar's loss
 
@@ -187,7 +189,12 @@ class AutoencoderModule(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         """Log the epoch means of the training loss and terms (`train/loss_epoch`, `train/<term>`; DDP: over all ranks)."""
-        for name, (total, count) in self._train_terms.items():
+        sums: dict[str, tuple[Tensor, int]] = {}
+        for names, (total, count) in self._train_terms.items():
+            for name, value in zip(names, total.unbind()):
+                so_far, seen = sums.get(name, (0.0, 0))
+                sums[name] = (so_far + value, seen + count)
+        for name, (total, count) in sums.items():
             tag = "train/loss_epoch" if name == "loss" else f"train/{name}"
             self.log(tag, total / count, prog_bar=name == "loss", on_step=False, on_epoch=True, sync_dist=True)
         self._train_terms = {}
