@@ -143,7 +143,7 @@ class AutoencoderModule(L.LightningModule):
         return {}
 
     # -- shared steps ----------------------------------------------------------------------------
-    def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
+    def _step(self, batch: tuple[Tensor, Tensor], stage: str, batch_idx: int = 0) -> Tensor:
         x, _ = batch
         x_in = self.corrupt(x) if self.corrupts_input(stage) else x
         objective = self.train_objective if stage == "train" and self.train_objective is not None else self.objective
@@ -152,7 +152,7 @@ class AutoencoderModule(L.LightningModule):
             # summed on the device and logged once per epoch (`train/loss_epoch`, `train/<term>`): a
             # `self.log` costs about a millisecond of Lightning bookkeeping, ~10% of a CPU step
             self._accumulate({"loss": loss, **terms}, len(x))
-            if self._log_step_now():
+            if self._log_step_now(batch_idx):
                 self.log("train/loss_step", loss, prog_bar=True, on_step=True, on_epoch=False,
                          batch_size=len(x), sync_dist=True)
             return loss
@@ -172,20 +172,20 @@ class AutoencoderModule(L.LightningModule):
         total, count = self._train_terms.get(names, (0.0, 0))
         self._train_terms[names] = (total + batch, count + batch_size)
 
-    PROGRESS_EVERY = 10  # steps between refreshes of the progress bar's loss
-
-    def _log_step_now(self) -> bool:
-        """Whether this training step logs `train/loss_step`: on every step the logger writes
-        (`Trainer(log_every_n_steps)`, the test Lightning's own LearningRateMonitor uses) and every
-        `PROGRESS_EVERY` steps for the progress bar."""
+    def _log_step_now(self, batch_idx: int) -> bool:
+        """Whether this training step logs `train/loss_step`: on the steps the logger writes
+        (`Trainer(log_every_n_steps)`, the test Lightning's own LearningRateMonitor uses), on those
+        after which the progress bar redraws (every `refresh_rate` batches), and on the epoch's last."""
         trainer = self._trainer
         if trainer is None:  # a step called by hand, outside a Trainer
             return False
-        return (trainer._logger_connector.should_update_logs or bool(trainer.fast_dev_run)
-                or trainer.global_step % self.PROGRESS_EVERY == 0)
+        bar = trainer.progress_bar_callback
+        redraw = bar is not None and (batch_idx + 1) % max(1, getattr(bar, "refresh_rate", 1)) == 0
+        return (trainer._logger_connector.should_update_logs or bool(trainer.fast_dev_run) or redraw
+                or trainer.is_last_batch)
 
     def training_step(self, batch, batch_idx):
-        return self._step(batch, "train")
+        return self._step(batch, "train", batch_idx)
 
     def on_train_epoch_end(self) -> None:
         """Log the epoch means of the training loss and terms (`train/loss_epoch`, `train/<term>`; DDP: over all ranks)."""
