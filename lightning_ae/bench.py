@@ -7,12 +7,15 @@ batch size and thread count, it times training epochs of
       (default callbacks, progress bar and TensorBoard logger on; validation and checkpointing
       off), run with `trainer.fit`;
   (b) a plain loop: `randperm`, slicing (and the dynamic binarisation the config asks for),
-      forward, loss, backward, `optimizer.step()`.
+      forward, loss, backward, `optimizer.step()`;
+  (c) Lightning's floor: the same model and DataModule in a bare `Trainer` (no callbacks, logger,
+      progress bar or checkpointing), which tells how much of (a)'s cost over (b) is Lightning's own
+      loop and how much is the project's callbacks and logging.
 
-Each measurement runs in its own process (so its peak resident memory is its own), and the two
-kinds alternate `--repeats` times so that machine noise falls on both alike. Reported: median
+Each measurement runs in its own process (so its peak resident memory is its own), and the three
+kinds alternate `--repeats` times so that machine noise falls on all of them alike. Reported: median
 seconds per epoch (the first epoch of each process is warm-up and dropped), samples per second,
-the ratio (a)/(b) and peak RSS, printed and written to reports/bench.md.
+the ratios (a)/(b) and (c)/(b) and peak RSS, printed and written to reports/bench.md.
 
 `--device cuda` adds GPU rows (32-true, bf16-mixed and `compile: true`) where a GPU is visible;
 there the DataModule keeps the data on the GPU (`device_resident: auto`).
@@ -36,9 +39,11 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO, TARGET_RSS_MB = 1.10, 1536
+KINDS = ("pipeline", "lightning", "plain")  # (a), (c), (b) of the docstring; they alternate
 
 
-def _build(config: str, device: str, precision: str, epochs: int, compile_model: bool, batch_size: int | None):
+def _build(config: str, device: str, precision: str, epochs: int, compile_model: bool, batch_size: int | None,
+           train_subset: int | None = None):
     """Model, DataModule and Trainer exactly as `lightning-ae fit --config configs/<config>.yaml` makes them."""
     from lightning_ae.cli import cli
 
@@ -53,6 +58,8 @@ def _build(config: str, device: str, precision: str, epochs: int, compile_model:
         args += ["--model.init_args.compile", "true"]
     if batch_size:
         args += ["--data.batch_size", str(batch_size)]
+    if train_subset:
+        args += ["--data.train_subset", str(train_subset)]
     return cli(args, run=False)
 
 
@@ -78,6 +85,15 @@ def _pipeline(model, dm, trainer, device: str) -> list[float]:
     trainer.callbacks.append(EpochTimer())
     trainer.fit(model, dm)
     return times
+
+
+def _bare_trainer(trainer, epochs: int):
+    """A Trainer on the same device and precision with nothing of the project's: Lightning's own loop."""
+    import lightning as L
+
+    return L.Trainer(max_epochs=epochs, accelerator=trainer.accelerator, devices=1, precision=trainer.precision,
+                     logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                     limit_val_batches=0, num_sanity_val_steps=0, default_root_dir="/tmp/lightning_ae_bench")
 
 
 def _plain(model, dm, epochs: int, device: str, precision: str, compile_model: bool) -> list[float]:
@@ -122,11 +138,13 @@ def _plain(model, dm, epochs: int, device: str, precision: str, compile_model: b
 
 
 def _worker(a) -> None:
-    torch.set_num_threads(a.threads)  # both kinds: the same intra-op thread count
-    built = _build(a.configs[0], a.device, a.precision, a.epochs, a.compile, a.batch_size)
+    torch.set_num_threads(a.threads)  # every kind: the same intra-op thread count
+    built = _build(a.configs[0], a.device, a.precision, a.epochs, a.compile, a.batch_size, a.train_subset)
     model, dm, trainer = built.model, built.datamodule, built.trainer
     if a.worker == "pipeline":
         times = _pipeline(model, dm, trainer, a.device)
+    elif a.worker == "lightning":
+        times = _pipeline(model, dm, _bare_trainer(trainer, a.epochs), a.device)
     else:
         times = _plain(model, dm, a.epochs, a.device, a.precision, a.compile)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -141,6 +159,8 @@ def _measure(kind: str, config: str, device: str, precision: str, compile_model:
         cmd.append("--compile")
     if a.batch_size:
         cmd += ["--batch-size", str(a.batch_size)]
+    if a.train_subset:
+        cmd += ["--train-subset", str(a.train_subset)]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         raise SystemExit(f"bench worker failed ({' '.join(cmd)}):\n{out.stderr[-3000:]}")
@@ -173,10 +193,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--compile", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--epochs", type=int, default=3, help="epochs per measurement (the first is warm-up)")
     p.add_argument("--repeats", type=int, default=2, help="alternating repeats of each kind")
-    p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, both kinds")
+    p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, every kind")
     p.add_argument("--batch-size", type=int, default=None, help="override the config's data.batch_size")
+    p.add_argument("--train-subset", type=int, default=None,
+                   help="time epochs over only this many training images (a quick check of the bench itself)")
     p.add_argument("--output", default=str(ROOT / "reports" / "bench.md"))
-    p.add_argument("--worker", choices=["pipeline", "plain"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         _worker(a)
@@ -190,46 +212,47 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for config in a.configs:
         for device, precision, compile_model in _variants(a.device, a.precision):
-            runs: dict[str, list[float]] = {"pipeline": [], "plain": []}
+            runs: dict[str, list[float]] = {kind: [] for kind in KINDS}
             peak: dict[str, float] = {}
             n = 0
             for r in range(a.repeats):
-                for kind in (("pipeline", "plain") if r % 2 == 0 else ("plain", "pipeline")):
+                for kind in (KINDS if r % 2 == 0 else KINDS[::-1]):
                     res = _measure(kind, config, device, precision, compile_model, a)
                     runs[kind] += res["times"][1:]
                     peak[kind] = max(peak.get(kind, 0.0), res["peak_mb"])
                     n = res["n"]
                     print(f"  {config} {device} {precision}{' compiled' if compile_model else ''} {kind:<8} "
                           "epochs (s): " + ", ".join(f"{t:.2f}" for t in res["times"]), flush=True)
-            pipe, plain = statistics.median(runs["pipeline"]), statistics.median(runs["plain"])
-            rows.append((config, device, precision, compile_model, pipe, plain, n, peak["pipeline"], peak["plain"],
-                         runs))
+            pipe, bare, plain = (statistics.median(runs[kind]) for kind in KINDS)
+            rows.append((config, device, precision, compile_model, pipe, bare, plain, n, peak["pipeline"],
+                         peak["plain"], runs))
     load_after = os.getloadavg()
 
     cmd = "python -m lightning_ae.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     head = [f"`{cmd.strip()}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
             "",
-            f"CPU: {_cpu_name()}, {os.cpu_count()} logical cores, {a.threads} torch thread(s) in both kinds; "
+            f"CPU: {_cpu_name()}, {os.cpu_count()} logical cores, {a.threads} torch thread(s) in every kind; "
             f"torch {torch.__version__}; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
-            "(other work on the machine slows both kinds alike: they alternate).",
+            "(other work on the machine slows every kind alike: they alternate).",
             f"Each cell: median of {a.repeats * (a.epochs - 1)} epochs over {a.repeats} processes per kind "
             f"(first epoch of each process dropped as warm-up). Targets: ratio <= {TARGET_RATIO:.2f} on CPU, "
             f"pipeline peak RSS <= {TARGET_RSS_MB / 1024:.1f} GB.",
             ""]
     table = ["| config | device | precision | compile | pipeline s/epoch | plain loop s/epoch | ratio | "
-             "pipeline samples/s | plain samples/s | pipeline peak RSS (MB) | plain peak RSS (MB) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for config, device, precision, compile_model, pipe, plain, n, pk_pipe, pk_plain, _ in rows:
+             "bare Lightning s/epoch | bare / plain | pipeline samples/s | plain samples/s | "
+             "pipeline peak RSS (MB) | plain peak RSS (MB) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for config, device, precision, compile_model, pipe, bare, plain, n, pk_pipe, pk_plain, _ in rows:
         table.append(f"| {config} | {device} | {precision} | {'yes' if compile_model else 'no'} | {pipe:.3f} | "
-                     f"{plain:.3f} | {pipe / plain:.3f} | {n / pipe:,.0f} | {n / plain:,.0f} | {pk_pipe:,.0f} | "
-                     f"{pk_plain:,.0f} |")
+                     f"{plain:.3f} | {pipe / plain:.3f} | {bare:.3f} | {bare / plain:.3f} | {n / pipe:,.0f} | "
+                     f"{n / plain:,.0f} | {pk_pipe:,.0f} | {pk_plain:,.0f} |")
     if a.device != "cuda":
         for config in a.configs:
             table.append(f"| {config} | cuda | 32-true / bf16-mixed / compiled | | not measured (no GPU; "
-                         "`--device cuda` on a GPU machine) | | | | | | |")
+                         "`--device cuda` on a GPU machine) | | | | | | | | |")
     epochs = ["", "Every epoch (s), in measurement order:", ""]
     for config, device, precision, compile_model, *_, runs in rows:
-        for kind in ("pipeline", "plain"):
+        for kind in KINDS:
             epochs.append(f"- {config} {device} {precision}{' compiled' if compile_model else ''} {kind}: "
                           + ", ".join(f"{t:.3f}" for t in runs[kind]))
     text = "\n".join(head + table + epochs)

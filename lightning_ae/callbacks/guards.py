@@ -34,33 +34,30 @@ def _last_checkpoint(trainer: L.Trainer) -> str | None:
 class NonFiniteGuard(L.Callback):
     """Stop training at the first NaN/Inf training loss; never checkpoint the weights it spoiled.
 
-    The test runs on the device without a host sync: the step of the first bad loss is kept in a
-    device tensor and read every `check_every_n_steps` steps, at the end of each epoch and before
-    every checkpoint save (so a checkpoint is never written after a bad loss).
+    No host sync per step: each step's loss is kept (detached, on its device) with its step number,
+    and the losses kept are tested together every `check_every_n_steps` steps, at the end of each
+    epoch and before every checkpoint save (so a checkpoint is never written after a bad loss).
 
     Args:
-        check_every_n_steps: how often the flag is read (a host-device sync).
+        check_every_n_steps: how often the kept losses are tested (one host-device sync).
     """
 
     def __init__(self, check_every_n_steps: int = 20) -> None:
         if check_every_n_steps <= 0:
             raise ValueError(f"check_every_n_steps must be a positive integer, got {check_every_n_steps}.")
         self.check_every_n_steps = check_every_n_steps
-        self._first_bad: Tensor | None = None  # (step, loss) of the first non-finite loss; step -1: none yet
+        self._losses: list[Tensor] = []  # training losses since the last check, detached
+        self._steps: list[int] = []  # their global steps
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._first_bad = None
+        self._losses, self._steps = [], []
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         loss = outputs.get("loss") if isinstance(outputs, Mapping) else outputs
         if isinstance(loss, Tensor) and loss.numel() == 1:
-            loss = loss.detach().float().reshape(())
-            if self._first_bad is None:
-                self._first_bad = torch.tensor([-1.0, 0.0], device=loss.device)
-            new = (self._first_bad[0] < 0) & ~torch.isfinite(loss)
-            step = torch.tensor(float(trainer.global_step), device=loss.device)
-            self._first_bad = torch.where(new, torch.stack([step, loss]), self._first_bad)
-        if (batch_idx + 1) % self.check_every_n_steps == 0:
+            self._losses.append(loss.detach())
+            self._steps.append(trainer.global_step)
+        if len(self._losses) >= self.check_every_n_steps:
             self.check(trainer, pl_module)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -76,13 +73,17 @@ class NonFiniteGuard(L.Callback):
             )
 
     def check(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self._first_bad is None:
+        """Raise `NonFiniteLossError` naming the first non-finite loss kept since the last check."""
+        if not self._losses:
             return
-        step, value = (float(v) for v in self._first_bad.tolist())
-        if step < 0:
+        losses = torch.stack(self._losses).float().reshape(-1)  # (n,)
+        steps, self._losses, self._steps = self._steps, [], []
+        bad = (~torch.isfinite(losses)).nonzero()  # the one host sync
+        if len(bad) == 0:
             return
+        first = int(bad[0, 0])
         raise NonFiniteLossError(
-            f"the training loss became {value} at step {int(step)} (epoch {trainer.current_epoch}); "
+            f"the training loss became {float(losses[first])} at step {steps[first]} (epoch {trainer.current_epoch}); "
             + self._advice(trainer)
         )
 
