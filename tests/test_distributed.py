@@ -3,7 +3,8 @@
 The loader's sharding is unit-tested first; then the CLI runs: the loss falls, one run folder,
 one checkpoint folder and one event file (images from rank 0 only) come out, every training image
 is served once per epoch across the ranks, rank 0's synced test metrics equal a single-process test
-of the same checkpoint, and PCA's scatter matrix summed over the ranks gives the PCA of all images.
+of the same checkpoint, PCA's scatter matrix summed over the ranks gives the PCA of all images,
+and greedy layer-wise pretraining trains one layer pair per stage with plain `--trainer.strategy ddp`.
 """
 
 from __future__ import annotations
@@ -155,3 +156,36 @@ def test_ddp_pca_sums_the_scatter_over_ranks(run_cli_process, tmp_path, mnist_di
     # a model trained on half the images would differ: the sums really were gathered
     half = PCA.from_data(dm.split("train")[0][::2], 2)
     assert not torch.allclose(state["explained_variance"], half.explained_variance, rtol=1e-3)
+
+
+def test_ddp_greedy_trains_one_layer_pair_per_stage(run_cli_process, tmp_path, mnist_dir):
+    logs = tmp_path / "logs"
+    stages = tmp_path / "stages.yaml"  # 1 + 1 greedy epochs, then 1 epoch end to end
+    stages.write_text(
+        "trainer:\n  callbacks:\n    - class_path: lightning_ae.callbacks.GreedyLayerwisePretraining\n"
+        "      init_args:\n        epochs_per_stage: [1, 1]\n        cache_inputs: true\n"
+    )
+    fit = run_cli_process("fit", "--config", str(ROOT / "configs" / "greedy_stacked.yaml"), "--config", str(stages),
+                          "--data.data_dir", str(mnist_dir), "--trainer.logger.init_args.save_dir", str(logs),
+                          *FAST, *DDP, "--trainer.max_epochs", "3", "--trainer.limit_train_batches", "1.0",
+                          "--checkpoint.save_top_k", "-1", "--checkpoint.filename", "epoch{epoch}",
+                          "--name", "greedy", "--trainer.logger.init_args.version", "ddp", env=ENV)
+    assert fit.returncode == 0, fit.stderr[-3000:]
+    assert "DDP set to find unused parameters" in fit.stdout + fit.stderr
+    assert "sync_dist=True" not in fit.stderr
+    run_dir = logs / "greedy" / "ddp"
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["world_size"] == 2 and record["fit"]["global_step"] == 3 * 4  # 500 images per rank, batch 150
+
+    w = [torch.load(run_dir / "checkpoints" / f"epoch{e}.ckpt", map_location="cpu")["state_dict"] for e in range(3)]
+    outer, inner = ("encoder.0", "decoder.2"), ("encoder.2", "decoder.0")
+
+    def changed(a, b, layers):
+        return {name: not torch.equal(a[f"{name}.weight"], b[f"{name}.weight"]) for name in layers}
+
+    # stage 2 (epoch 1) trains only the inner pair on the frozen outer layer; the fine-tuning epoch trains all
+    assert changed(w[0], w[1], outer) == {"encoder.0": False, "decoder.2": False}
+    assert changed(w[0], w[1], inner) == {"encoder.2": True, "decoder.0": True}
+    assert all(changed(w[1], w[2], outer + inner).values())
+    events = EventAccumulator(str(next(run_dir.glob("events.out.tfevents*"))), size_guidance={"scalars": 0}).Reload()
+    assert _scalars(events, "greedy/stage") == [1.0, 2.0, 3.0]

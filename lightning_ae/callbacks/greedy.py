@@ -31,7 +31,8 @@ from itertools import accumulate
 
 import lightning as L
 import torch
-from lightning.pytorch.utilities import rank_zero_warn
+from lightning.pytorch.strategies import DDPStrategy
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -249,6 +250,7 @@ class GreedyLayerwisePretraining(L.Callback):
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage != "fit":
             return
+        _let_ddp_skip_frozen_layers(trainer)
         self.attach(pl_module)
         if trainer.max_epochs is not None and 0 <= trainer.max_epochs < self.stage_ends[-1]:
             rank_zero_warn(
@@ -287,7 +289,7 @@ class GreedyLayerwisePretraining(L.Callback):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # 1-based in TensorBoard: 1..n the greedy stages, n + 1 end-to-end fine-tuning
-        pl_module.log("greedy/stage", float(self.stage + 1), on_step=False, on_epoch=True)
+        pl_module.log("greedy/stage", float(self.stage + 1), on_step=False, on_epoch=True, sync_dist=True)
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage == "fit" and self.encoder_blocks:
@@ -306,6 +308,28 @@ class GreedyLayerwisePretraining(L.Callback):
             )
         self.stage = state_dict["stage"]
         self._peak_lr = list(state_dict.get("peak_lr", []))
+
+
+def _let_ddp_skip_frozen_layers(trainer: L.Trainer) -> None:
+    """Under DDP, let the layers a stage freezes go without a gradient (`find_unused_parameters`).
+
+    DDP waits for a gradient of every parameter it wrapped; each greedy stage trains one layer pair
+    and leaves the others without one. Lightning wraps the model after the `setup` hooks, so the
+    option set here is the one DDP is built with: `--trainer.strategy ddp` works unchanged.
+    """
+    strategy = trainer.strategy
+    if not isinstance(strategy, DDPStrategy):
+        return
+    ddp_kwargs = getattr(strategy, "_ddp_kwargs", None)
+    if not isinstance(ddp_kwargs, dict):  # a Lightning whose DDPStrategy keeps its options elsewhere
+        raise ValueError(
+            "GreedyLayerwisePretraining under DDP needs find_unused_parameters (each stage trains one layer "
+            "pair); run with --trainer.strategy ddp_find_unused_parameters_true."
+        )
+    if not ddp_kwargs.get("find_unused_parameters"):
+        ddp_kwargs["find_unused_parameters"] = True
+        rank_zero_info("GreedyLayerwisePretraining: DDP set to find unused parameters (each greedy stage "
+                       "trains one layer pair; the frozen layers get no gradient).")
 
 
 def _shape(block: nn.Module) -> tuple[int, int]:
