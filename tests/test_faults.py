@@ -40,8 +40,10 @@ class Pace(L.Callback):
         self.seconds, self.progress_file = seconds, progress_file
 
     def on_train_batch_end(self, trainer, *args) -> None:
-        if self.progress_file:
-            Path(self.progress_file).write_text(str(trainer.global_step))
+        if self.progress_file:  # written whole then renamed: a reader never sees a half-written file
+            tmp = Path(f"{self.progress_file}.tmp")
+            tmp.write_text(str(trainer.global_step))
+            os.replace(tmp, self.progress_file)
         time.sleep(self.seconds)
 
 
@@ -62,8 +64,9 @@ def start(args: list[str], progress: Path) -> subprocess.Popen:
 def wait_for_step(proc: subprocess.Popen, progress: Path, step: int, timeout: float = 240) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if progress.is_file() and progress.read_text().strip() and int(progress.read_text()) >= step:
-            return int(progress.read_text())
+        done = int(progress.read_text()) if progress.is_file() else -1
+        if done >= step:
+            return done
         if proc.poll() is not None:
             pytest.fail(f"the run ended before step {step}:\n{proc.stderr.read()[-3000:]}")
         time.sleep(0.02)
