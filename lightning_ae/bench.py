@@ -6,8 +6,8 @@ batch size and thread count, it times training epochs of
   (a) the pipeline: the model, DataModule and Trainer built by the CLI from the YAML config
       (default callbacks, progress bar and TensorBoard logger on; validation and checkpointing
       off), run with `trainer.fit`;
-  (b) a plain loop: `randperm`, slicing (and the dynamic binarisation the config asks for),
-      forward, loss, backward, `optimizer.step()`;
+  (b) a plain loop: `randperm`, slicing (and the dynamic binarisation the config asks for, the
+      loader's own `lightning_ae.loader.binarize`), forward, loss, backward, `optimizer.step()`;
   (c) Lightning's floor: the same model and DataModule in a bare `Trainer` (no callbacks, logger,
       progress bar or checkpointing), which tells how much of (a)'s cost over (b) is Lightning's own
       loop and how much is the project's callbacks and logging.
@@ -36,6 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+
+from lightning_ae.loader import binarize
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO, TARGET_RSS_MB = 1.10, 1536
@@ -108,7 +110,7 @@ def _plain(model, dm, epochs: int, device: str, precision: str, compile_model: b
         compile_networks(model, dev)
     opt = model.configure_optimizers()
     opt = opt["optimizer"] if isinstance(opt, dict) else opt
-    bs, n, binarize = dm.batch_size, len(x), dm.hparams.binarize
+    bs, n, binary = dm.batch_size, len(x), dm.hparams.binarize
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if precision.startswith("bf16") else torch.float16,
                               enabled=precision.endswith("-mixed"))
     scaler = torch.amp.GradScaler(dev.type, enabled=precision == "16-mixed")
@@ -117,11 +119,11 @@ def _plain(model, dm, epochs: int, device: str, precision: str, compile_model: b
         _sync(device)
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(epoch)).to(dev)
-        g = torch.Generator(device=dev).manual_seed(epoch) if binarize else None
+        g = torch.Generator(device=dev).manual_seed(epoch) if binary else None
         for i in range(0, n, bs):
             xb = x[perm[i : i + bs]]
-            if binarize:
-                xb = torch.bernoulli(xb, generator=g)
+            if binary:
+                xb = binarize(xb, g)
             with autocast:
                 loss, _, _ = model.objective(model.corrupt(xb), xb)
             opt.zero_grad(set_to_none=True)

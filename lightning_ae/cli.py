@@ -5,6 +5,8 @@ TensorBoard logger, seed), then the model's file. The YAML `model.class_path` na
 Errors a user can fix (missing data, impossible hyperparameters, unknown keys, bad checkpoints, a
 loss that became NaN) are printed as one line with exit status 2 (see `lightning_ae.errors`); add
 `--debug` or set LIGHTNING_AE_DEBUG=1 for the full traceback. SIGTERM saves `last.ckpt` and exits 143.
+The optimizer and learning-rate schedule are LightningCLI's own `optimizer:` / `lr_scheduler:`
+sections (`--optimizer AdamW --optimizer.lr 3e-3`), linked to the model's injected callables.
 """
 
 from __future__ import annotations
@@ -14,27 +16,29 @@ import sys
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
-from lightning.pytorch.cli import LightningCLI
+from jsonargparse.typing import PositiveInt
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.cli import LightningCLI, LRSchedulerTypeTuple
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
+from torch.optim import Optimizer
 
 from lightning_ae.callbacks import CodesWriter, ImageLogger, RepresentationProbes, RunRecord
-from lightning_ae.callbacks.checkpoint import Checkpoint
+from lightning_ae.callbacks.checkpoint import LatestCheckpoint
 from lightning_ae.callbacks.guards import CheckpointOnInterrupt, NonFiniteGuard
+from lightning_ae.checkpoints import CheckpointError, checkpoint_problem, missing_checkpoint
 from lightning_ae.data import MNISTDataModule
-from lightning_ae.errors import (USER_ERRORS, check_checkpoint_class, check_checkpoint_weights, describe,
-                                 overridden_hparams, read_checkpoint)
+from lightning_ae.errors import USER_ERRORS, describe, root_cause
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
-# Lightning's default progress bar redraws after every batch: ~0.25 ms, 2-3% of a CPU step of the seed
-# network. Ten batches per redraw is still several redraws a second; a progress bar callback given
-# in the config (`trainer.callbacks`) is used as it is.
-PROGRESS_REFRESH_BATCHES = 10
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+# the names Lightning resolves itself (`last`: newest last*.ckpt of the run; `best`: after a fit)
+SPECIAL_CKPT_PATHS = ("last", "best", "hpc")
 
 
 class AutoencoderCLI(LightningCLI):
-    """LightningCLI with the project's always-on callbacks exposed as top-level config sections."""
+    """LightningCLI with the project's always-on callbacks as top-level config sections, and
+    LightningCLI's `optimizer` / `lr_scheduler` sections linked to the model's injected callables."""
 
     def init_parser(self, **kwargs):
         parser = super().init_parser(**kwargs)
@@ -43,58 +47,70 @@ class AutoencoderCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.exit_on_error = False
-        parser.add_lightning_class_args(Checkpoint, "checkpoint")  # last.ckpt = the latest weights
-        parser.set_defaults({
-            "checkpoint.monitor": "val/loss",
-            "checkpoint.mode": "min",
-            "checkpoint.save_last": True,
-            "checkpoint.filename": "best-epoch{epoch:03d}",
-            "checkpoint.auto_insert_metric_name": False,
-        })
+        # `--optimizer AdamW --optimizer.lr 3e-3`, `--lr_scheduler CosineAnnealingLR ...`: given to the
+        # model's `optimizer` / `lr_scheduler` arguments (lightning_ae.models.system), not patched in
+        parser.add_optimizer_args((Optimizer,), link_to="model.init_args.optimizer")
+        parser.add_lr_scheduler_args(LRSchedulerTypeTuple, link_to="model.init_args.lr_scheduler")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")  # the best, by val/loss
+        parser.set_defaults({"checkpoint.monitor": "val/loss", "checkpoint.mode": "min",
+                             "checkpoint.filename": "best-epoch{epoch:03d}", "checkpoint.auto_insert_metric_name": False})
+        parser.add_lightning_class_args(LatestCheckpoint, "last_checkpoint")  # last.ckpt: the latest weights
         parser.add_lightning_class_args(ImageLogger, "images")
         parser.add_lightning_class_args(CodesWriter, "codes")
         parser.add_lightning_class_args(RepresentationProbes, "probes")
         parser.add_lightning_class_args(NonFiniteGuard, "guard")
+        parser.add_argument("--progress_bar_refresh_rate", type=PositiveInt, default=10,
+                            help="batches between redraws of the progress bar (when it is on)")
         parser.add_argument("--name", type=str | None, default=None,
                             help="run name: logs go to logs/<name>/version_N (default: the last config file's name)")
 
     def instantiate_trainer(self, **kwargs):
-        config = self._get(self.config_init, "trainer", default={})
-        chosen = config.get("callbacks") or []
+        """Lightning's default progress bar, redrawn every `progress_bar_refresh_rate` batches (each
+        redraw costs ~0.25 ms, 2-3% of a CPU step of the seed network); a bar in `trainer.callbacks`
+        is used as it is, and none is added when `trainer.enable_progress_bar` is false."""
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        chosen = config.trainer.callbacks or []
         chosen = chosen if isinstance(chosen, list) else [chosen]
-        if config.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in chosen):
-            defaults = self.trainer_defaults.get("callbacks", [])
-            self.trainer_defaults = {**self.trainer_defaults, "callbacks": [
-                *[c for c in defaults if not isinstance(c, ProgressBar)], TQDMProgressBar(refresh_rate=PROGRESS_REFRESH_BATCHES)]}
+        if config.trainer.enable_progress_bar is not False and not any(isinstance(c, ProgressBar) for c in chosen):
+            kwargs["callbacks"] = [*chosen, TQDMProgressBar(refresh_rate=config.progress_bar_refresh_rate)]
         return super().instantiate_trainer(**kwargs)
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
+        self._check_checkpoint_model(config)
         logger = config.trainer.logger
         name = config.get("name") or (Path(str(config.config[-1])).stem if config.get("config") else None)
         if name and getattr(logger, "class_path", "").endswith("TensorBoardLogger") and logger.init_args.name == "default":
             logger.init_args.name = name
 
     def parse_arguments(self, parser, args) -> None:
-        """Parse, then look at `--ckpt_path` before LightningCLI applies the checkpoint's hyperparameters."""
+        """Parse; note the configured model before LightningCLI applies a checkpoint's hyperparameters."""
         super().parse_arguments(parser, args)
         config = self.config.get(self.config.get("subcommand")) or self.config
-        self._ckpt = read_checkpoint(config.get("ckpt_path"))  # missing or corrupt: one-line error
+        path = config.get("ckpt_path")
+        self.ckpt_path = None if path is None or str(path) in SPECIAL_CKPT_PATHS or "://" in str(path) else str(path)
+        if self.ckpt_path is not None and missing_checkpoint(self.ckpt_path) is not None:
+            raise missing_checkpoint(self.ckpt_path)
         model = config.get("model")
-        if self._ckpt is not None and model is not None and model.get("class_path"):
-            check_checkpoint_class(self._ckpt, config.ckpt_path, model.class_path)
-            changed = overridden_hparams(self._ckpt, dict(model.get("init_args") or {}))
-            if changed:
-                rank_zero_info("lightning-ae: the model is built with the checkpoint's hyperparameters: " + ", ".join(
-                    f"{k}={v!r} (config: {c!r})" for k, (v, c) in changed.items()))
+        self.configured_model = (model.get("class_path"), dict(model.get("init_args") or {})) if model else None
 
-    def _check_ckpt_weights(self) -> None:
-        """Weights of another shape (a checkpoint without hyperparameters) get a one-line error."""
-        if getattr(self, "_ckpt", None) is not None:
-            check_checkpoint_weights(self._ckpt, self.config_init[self.subcommand].ckpt_path, self.model)
-            self._ckpt = None
-
-    before_fit = before_validate = before_test = before_predict = _check_ckpt_weights
+    def _check_checkpoint_model(self, config) -> None:
+        """LightningCLI has replaced the model's class and arguments with the checkpoint's: refuse a
+        checkpoint of another class (it would silently build that one), and say which arguments changed."""
+        if self.ckpt_path is None or self.configured_model is None:
+            return
+        configured, args = self.configured_model
+        saved = config.model.get("class_path")
+        if saved and configured and saved.rsplit(".", 1)[-1] != configured.rsplit(".", 1)[-1]:
+            raise CheckpointError(
+                f"checkpoint {self.ckpt_path} belongs to {saved}, but the config builds {configured}; use the config the "
+                "checkpoint was trained with (config.yaml beside its checkpoints/ folder), or leave --config out.")
+        now = dict(config.model.get("init_args") or {})
+        norm = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
+        changed = {k: (now[k], v) for k, v in args.items() if k in now and norm(now[k]) != norm(v)}
+        if changed:
+            rank_zero_info("lightning-ae: the model is built with the checkpoint's hyperparameters: " + ", ".join(
+                f"{k}={v!r} (config: {c!r})" for k, (v, c) in changed.items()))
 
 
 def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
@@ -104,15 +120,25 @@ def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
         MNISTDataModule,
         subclass_mode_model=True,
         seed_everything_default=42,
-        auto_configure_optimizers=False,
+        auto_configure_optimizers=False,  # the model builds them from the linked `optimizer` / `lr_scheduler`
         trainer_defaults={"callbacks": [RunRecord(), CheckpointOnInterrupt()]},
         save_config_kwargs={"overwrite": True},
         # with subcommands each subcommand's parser reads the defaults; without (run=False), the main one
-        parser_kwargs=({sub: {"default_config_files": defaults} for sub in ("fit", "validate", "test", "predict")}
+        parser_kwargs=({sub: {"default_config_files": defaults} for sub in SUBCOMMANDS}
                        if run else {"default_config_files": defaults}),
         args=args,
         run=run,
     )
+
+
+def _ckpt_path(argv: list[str]) -> str | None:
+    """The `--ckpt_path` of a command line (`--ckpt_path P` or `--ckpt_path=P`), if any."""
+    for i, arg in enumerate(argv):
+        if arg == "--ckpt_path" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--ckpt_path="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def main(args: list[str] | None = None) -> None:
@@ -130,11 +156,14 @@ def main(args: list[str] | None = None) -> None:
         print("lightning-ae: stopped by SIGTERM; last.ckpt was saved in the run's checkpoints/ folder: "
               "rerun the same command with --ckpt_path last to resume.", file=sys.stderr)
         sys.exit(143)
-    except USER_ERRORS as e:
-        if os.environ.get("LIGHTNING_AE_DEBUG"):
+    except Exception as e:
+        error = e if isinstance(e, USER_ERRORS) or isinstance(root_cause(e), USER_ERRORS) else None
+        if error is None:  # LightningCLI or the Trainer failed to load --ckpt_path: is the file the problem?
+            error = checkpoint_problem(_ckpt_path(argv))
+        if error is None or os.environ.get("LIGHTNING_AE_DEBUG"):
             raise
-        subcommand = next((a for a in argv if a in ("fit", "validate", "test", "predict")), None)
-        print(f"lightning-ae: error: {describe(e, subcommand)}", file=sys.stderr)
+        subcommand = next((a for a in argv if a in SUBCOMMANDS), None)
+        print(f"lightning-ae: error: {describe(error, subcommand)}", file=sys.stderr)
         print("(add --debug or set LIGHTNING_AE_DEBUG=1 for the full traceback)", file=sys.stderr)
         sys.exit(2)
 

@@ -4,8 +4,9 @@
 decoder, ...) in place with `nn.Module.compile()`: parameter names and checkpoints are unchanged,
 and every path through the networks (`forward`, `encode`, `decode`) runs compiled. Where
 compilation is unsupported (no Dynamo for this Python, no C++ compiler for the CPU backend) the
-model runs eagerly and a warning says why; a failure inside a compiled graph falls back to eager
-for that graph (`torch._dynamo.config.suppress_errors`).
+model runs eagerly and a warning says why. A graph that fails to compile raises at its first call
+(the process-wide `torch._dynamo.config.suppress_errors` switch is left to the user: it is private
+to torch and would change every other compiled model in the process).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ def compile_networks(module: nn.Module, device: torch.device | str = "cpu") -> l
     if reason is not None:
         rank_zero_warn(f"compile=true ignored: {reason}; the model runs eagerly.")
         return []
-    torch._dynamo.config.suppress_errors = True  # a graph that fails to compile runs eagerly instead
     names = []
     for name, child in module.named_children():
         if not any(True for _ in child.parameters()) or any(isinstance(m, Metric) for m in child.modules()):

@@ -7,15 +7,17 @@ pixels averaged over the batch.
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-RECONSTRUCTION = ("mse", "bce")
+ReconstructionLoss = Literal["mse", "bce"]
+RECONSTRUCTION = get_args(ReconstructionLoss)
 
 
-def reconstruction(x_hat: Tensor, x: Tensor, kind: str = "mse") -> Tensor:
+def reconstruction(x_hat: Tensor, x: Tensor, kind: ReconstructionLoss = "mse") -> Tensor:
     """Per-pixel reconstruction loss of probabilities `x_hat` against targets `x` in [0, 1]."""
     if kind == "mse":
         return F.mse_loss(x_hat, x)

@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
+from jsonargparse.typing import restricted_number_type
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "elu": nn.ELU,
-    "relu": nn.ReLU,
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "linear": nn.Identity,
-}
-INITS = ("he", "xavier", "default")
+from lightning_ae.errors import ConfigError
+
+# The argument types of the models: LightningCLI (jsonargparse) refuses any other value while parsing,
+# with the choices in the message and in `--help`.
+Activation = Literal["elu", "relu", "sigmoid", "tanh", "linear"]
+Init = Literal["he", "xavier", "default"]
+Dropout = restricted_number_type("Dropout", float, [(">=", 0), ("<", 1)])  # a probability below 1
+
+ACTIVATIONS: dict[str, type[nn.Module]] = dict(zip(get_args(Activation), (nn.ELU, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Identity)))
 
 
-def check_choice(name: str, value: str, choices) -> str:
-    """Return `value` if it is one of `choices`, else raise an error that lists them."""
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not known; choose one of: {', '.join(choices)}.")
-    return value
+def activation(name: Activation) -> nn.Module:
+    return ACTIVATIONS[name]()
 
 
-def check_dims(hidden_dims: Sequence[int], latent_dim: int, allow_empty: bool = True) -> None:
-    if latent_dim is None or latent_dim <= 0:
-        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim}.")
-    if not allow_empty and len(hidden_dims) == 0:
-        raise ValueError("hidden_dims is empty; give at least one hidden layer size, e.g. [300].")
-    bad = [d for d in hidden_dims if d <= 0]
-    if bad:
-        raise ValueError(f"hidden_dims must be positive integers, got {list(hidden_dims)}.")
-
-
-def activation(name: str) -> nn.Module:
-    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
-
-
-def init_linear(layer: nn.Linear, scheme: str, nonlinearity: str) -> None:
+def init_linear(layer: nn.Linear, scheme: Init, nonlinearity: str) -> None:
     """He (Kaiming) init for rectifier-like units, Xavier (Glorot) for sigmoid/tanh/linear."""
     if scheme == "default":
         return
@@ -51,9 +37,8 @@ def init_linear(layer: nn.Linear, scheme: str, nonlinearity: str) -> None:
     nn.init.zeros_(layer.bias)
 
 
-def mlp(dims: Sequence[int], act: str, last_act: str | None = None, init: str = "he") -> nn.Sequential:
+def mlp(dims: Sequence[int], act: Activation, last_act: Activation | None = None, init: Init = "he") -> nn.Sequential:
     """Linear layers dims[0] -> dims[1] -> ... with `act` between them and `last_act` (default: none) after."""
-    check_choice("init", init, INITS)
     layers: list[nn.Module] = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
         layer = nn.Linear(d_in, d_out)
@@ -85,3 +70,45 @@ class TiedDecoder(nn.Module):
         for layer, bias, act in zip(reversed(self.encoder_layers), self.biases, self.acts):
             h = act(F.linear(h, layer.weight.t(), bias))  # (B, out_k) -> (B, in_k)
         return h
+
+
+class TransposedBlock(nn.Module):
+    """One layer of a `TiedDecoder`: act(h W + b) with W the (transposed) weight of its encoder layer."""
+
+    def __init__(self, layer: nn.Linear, bias: nn.Parameter, act: nn.Module) -> None:
+        super().__init__()
+        self.layer, self.bias, self.act = layer, bias, act
+
+    def forward(self, h: Tensor) -> Tensor:  # (B, out_features) -> (B, in_features)
+        return self.act(F.linear(h, self.layer.weight.t(), self.bias))
+
+
+def layer_blocks(net: nn.Module) -> list[nn.Module]:
+    """Split a network into one block per linear layer (the layer and the activation after it).
+
+    Works on `nn.Sequential` of Linear + activation modules (`networks.mlp`) and on `TiedDecoder`.
+    """
+    if isinstance(net, TiedDecoder):
+        layers = list(reversed(net.encoder_layers))
+        return [TransposedBlock(layer, bias, act) for layer, bias, act in zip(layers, net.biases, net.acts)]
+    if not isinstance(net, nn.Sequential):
+        raise ConfigError(
+            f"greedy pretraining needs nn.Sequential encoder/decoder networks (or a TiedDecoder), "
+            f"got {type(net).__name__}; use an Autoencoder built with networks.mlp."
+        )
+    blocks: list[list[nn.Module]] = []
+    for module in net:
+        if isinstance(module, nn.Linear):
+            blocks.append([module])
+        elif blocks:
+            blocks[-1].append(module)  # the activation after the layer
+        else:
+            raise ConfigError(f"the network starts with {type(module).__name__}, expected an nn.Linear layer.")
+    return [nn.Sequential(*b) for b in blocks]
+
+
+def block_shape(block: nn.Module) -> tuple[int, int]:
+    """(in, out) features of a layer block."""
+    if isinstance(block, TransposedBlock):
+        return block.layer.out_features, block.layer.in_features
+    return block[0].in_features, block[0].out_features

@@ -1,21 +1,23 @@
 """`make report`: every reproduction's numbers beside the published ones, with its pictures.
 
 `python -m lightning_ae.report [--logs logs] [--out reports]` reads the finished runs of the `make
-repro-*` targets (`<logs>/<config>/repro/run.json`, written by the RunRecord callback, and the PNG
-files under `.../figures/`) and writes `<out>/README.md`, copying the pictures beside it. Every
-number in it comes from a run's own logged metrics; only the published values are typed in here,
-each with its source, metric and reduction, so that per-pixel MSE, per-pixel RMSE, squared error
-per image and nats are never mixed. A run that has not been made shows as "not run".
+repro-*` targets (`<logs>/<config>/repro/run.json`, written by the RunRecord callback and read by
+`lightning_ae.summary.read_record`, and the PNG files under `.../figures/`) and writes
+`<out>/README.md`, copying the pictures beside it. Every number in it comes from a run's own logged
+metrics; only the published values are typed in here, each with its source, metric and reduction,
+so that per-pixel MSE, per-pixel RMSE, squared error per image and nats are never mixed. A run that
+has not been made shows as "not run".
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from lightning_ae.summary import read_record
 
 # metric key -> what it is, with its reduction
 UNITS = {
@@ -127,11 +129,6 @@ RESULTS: tuple[Result, ...] = (
 PROBE_FLOOR = {"PCA-2 5-NN (published floor)": 0.42, "PCA-10 5-NN (published floor)": 0.93}
 
 
-def load_run(logs: Path, config: str, version: str) -> dict | None:
-    path = logs / config / version / "run.json"
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def value(record: dict | None, stage: str, metric: str) -> float | None:
     if record is None:
         return None
@@ -165,7 +162,7 @@ def result_section(result: Result, logs: Path, out: Path) -> list[str]:
         lines += ["| run | metric | ours | published | source | verdict | epochs | fit wall time | device |",
                   "|---|---|---:|---:|---|---|---:|---:|---|"]
         for row in result.rows:
-            record = load_run(logs, row.config, row.version)
+            record = read_record(logs / row.config / row.version)
             ours = value(record, row.stage, row.metric)
             fit = (record or {}).get("fit", {})
             epochs = fit.get("epochs")
@@ -195,14 +192,14 @@ def probe_section(logs: Path) -> list[str]:
     """kNN and probe accuracy of every finished run's test codes, beside PCA's floor."""
     lines = ["## Representation quality of the codes", "",
              "| run | code size | 5-NN accuracy | linear probe accuracy |", "|---|---:|---:|---:|"]
-    for run_json in sorted(logs.glob("*/repro/run.json")):
-        record = json.loads(run_json.read_text())
+    for run_dir in sorted(logs.glob("*/repro")):
+        record = read_record(run_dir)
         knn, probe = value(record, "test", "test/knn_acc"), value(record, "test", "test/probe_acc")
         if knn is None and probe is None:
             continue
         hp = record.get("hparams", {})
         size = hp.get("latent_dim", hp.get("n_components", ""))
-        lines.append(f"| {run_json.parent.parent.name} | {size} | {fmt(knn)} | {fmt(probe)} |")
+        lines.append(f"| {run_dir.parent.name} | {size} | {fmt(knn)} | {fmt(probe)} |")
     lines += [f"| {k} | | {v:.2f} | |" for k, v in PROBE_FLOOR.items()]
     lines += ["", f"- `test/knn_acc`: {UNITS['test/knn_acc']}", f"- `test/probe_acc`: {UNITS['test/probe_acc']}", ""]
     return lines

@@ -1,4 +1,9 @@
-"""Print the test metrics of finished runs side by side: `python -m lightning_ae.summary RUN_DIR ...`."""
+"""Finished runs' records: the one reader of `run.json`, and their test metrics side by side.
+
+`read_record(run_dir)` is how the report, the experiment tables and the RunRecord callback itself
+read a run's `run.json` (written by `lightning_ae.callbacks.RunRecord`).
+`python -m lightning_ae.summary RUN_DIR ...` prints the test metrics of finished runs side by side.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,23 @@ import json
 import sys
 from pathlib import Path
 
+RECORD_FILE = "run.json"  # in every run's folder
 COLUMNS = ("test/mse", "test/rmse", "test/sq_err_per_image", "test/psnr", "test/ssim")
 
 
+def read_record(run_dir: str | Path) -> dict | None:
+    """The record (`run.json`: metrics per stage, wall time, seed, device, versions) of the run in
+    `run_dir`, or None when it has none."""
+    path = Path(run_dir) / RECORD_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def load(run_dir: str | Path) -> dict:
-    path = Path(run_dir) / "run.json"
-    if not path.is_file():
-        raise SystemExit(f"no run record at {path}: run `lightning-ae fit` and `test` for it first.")
-    return json.loads(path.read_text())
+    """The record of the run in `run_dir`; exits with a one-line message when it has none."""
+    record = read_record(run_dir)
+    if record is None:
+        raise SystemExit(f"no run record at {Path(run_dir) / RECORD_FILE}: run `lightning-ae fit` and `test` for it first.")
+    return record
 
 
 def table(run_dirs: list[str]) -> str:

@@ -9,7 +9,7 @@ VAE_NLL_IMAGES ?= 1000
 
 # $(call vae_metrics,CONFIG): print the VAE's test numbers (nats, probe accuracies) from its run.json
 define vae_metrics
-	$(PY) -c "import json; m = json.load(open('$(LOGS)/$(1)/repro/run.json'))['test']['metrics']; \
+	$(PY) -c "from lightning_ae.summary import load; m = load('$(LOGS)/$(1)/repro')['test']['metrics']; \
 	print(*(f'{k:<16}{m[k]:10.3f}' for k in ('test/elbo', 'test/nll', 'test/knn_acc', 'test/probe_acc') if k in m), sep='\n')"
 endef
 

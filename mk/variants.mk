@@ -3,14 +3,14 @@
 
 # $(call test_metric,CONFIG,KEYS): print test metrics KEYS (space separated) from the run's run.json
 define test_metric
-	$(PY) -c "import json; m = json.load(open('$(LOGS)/$(1)/repro/run.json'))['test']['metrics']; \
+	$(PY) -c "from lightning_ae.summary import load; m = load('$(LOGS)/$(1)/repro')['test']['metrics']; \
 	print(*(f'{k:<22}{m[k]:10.4f}' for k in '$(2)'.split()), sep='\n')"
 endef
 
 repro-linear: install  ## linear 784-2-784 autoencoder vs PCA-2: test MSEs and their relative gap (requirement: <= 2%)
 	$(call repro,pca_2d)
 	$(call repro,linear_2d)
-	$(PY) -c "import json; mse = lambda c: json.load(open(f'$(LOGS)/{c}/repro/run.json'))['test']['metrics']['test/mse']; \
+	$(PY) -c "from lightning_ae.summary import load; mse = lambda c: load(f'$(LOGS)/{c}/repro')['test']['metrics']['test/mse']; \
 	a, p = mse('linear_2d'), mse('pca_2d'); print(f'linear {a:.5f}  PCA-2 {p:.5f}  |gap|/PCA {abs(a - p) / p:.4%}')"
 
 repro-stacked: install  ## 784-300-150-300-784 ELU stacked autoencoder (Geron): test MSE, first-layer filters

@@ -18,14 +18,6 @@ from lightning_ae.compiling import compile_networks, compile_unsupported_reason
 from lightning_ae.models import Autoencoder
 
 
-@pytest.fixture(autouse=True)
-def _restore_dynamo_config():
-    # compile_networks sets a global Dynamo flag: put it back after each test
-    before = torch._dynamo.config.suppress_errors
-    yield
-    torch._dynamo.config.suppress_errors = before
-
-
 def _model() -> Autoencoder:
     return Autoencoder(hidden_dims=[16], latent_dim=2, compile=True)
 

@@ -1,4 +1,4 @@
-"""MNISTDataModule and TensorLoader on the real MNIST files."""
+"""MNISTDataModule and TensorLoader on the real MNIST files, and the types of the DataModule's arguments."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 import torch
+from jsonargparse import ArgumentError, ArgumentParser
 
 from lightning_ae.data import DataError, MNISTDataModule, TensorLoader, load_mnist, read_idx
 
@@ -107,9 +108,55 @@ def test_reads_decompressed_files_too(tmp_path, mnist_dir):
     assert x.shape == (10_000, 784) and y[:5].tolist() == [7, 2, 1, 0, 4]
 
 
-def test_impossible_batch_size(mnist_dir):
-    with pytest.raises(ValueError, match="batch_size"):
-        MNISTDataModule(data_dir=str(mnist_dir), batch_size=0)
+def parse_data(*args: str):
+    """The `data` section as LightningCLI parses it: the argument types refuse bad values."""
+    parser = ArgumentParser(exit_on_error=False)
+    parser.add_class_arguments(MNISTDataModule, "data")
+    return parser.parse_args(list(args))
+
+
+@pytest.mark.parametrize("option, value", [
+    ("batch_size", "0"), ("eval_batch_size", "-1"), ("val_size", "0"), ("val_size", "60000"), ("val_split", "train"),
+    ("train_subset", "0"), ("device_resident", "maybe"), ("num_labeled", "5"), ("labeled_fraction", "0"),
+    ("labeled_fraction", "1.5"),
+])
+def test_impossible_values_are_refused_when_parsed(option, value):
+    with pytest.raises(ArgumentError, match=f"data.{option}"):
+        parse_data(f"--data.{option}", value)
+
+
+def test_the_edges_of_each_range_are_accepted():
+    data = parse_data("--data.batch_size", "1", "--data.val_size", "59999", "--data.num_labeled", "10",
+                      "--data.labeled_fraction", "1", "--data.train_subset", "null").data
+    assert (data.batch_size, data.val_size, data.num_labeled, data.labeled_fraction, data.train_subset) == (1, 59999, 10, 1.0, None)
+
+
+def test_batch_larger_than_the_training_set(mnist_dir):
     dm = MNISTDataModule(data_dir=str(mnist_dir), batch_size=2000, train_subset=1000)
     with pytest.raises(ValueError, match="larger than the training set"):
         dm.setup()
+
+
+def test_split_as_seen_is_one_fixed_binary_sample_of_the_training_images(mnist_dir):
+    dm = MNISTDataModule(data_dir=str(mnist_dir), binarize=True, train_subset=512)
+    x, y = dm.split("train")
+    seen, seen_y = dm.split("train", as_seen=True)
+    assert torch.equal(y, seen_y) and seen.shape == x.shape and seen.dtype == torch.float32
+    assert set(seen.unique().tolist()) == {0.0, 1.0} and len(x.unique()) > 2  # intensities unless as_seen
+    assert torch.equal(seen, dm.split("train", as_seen=True)[0])  # fixed
+    assert abs(seen.mean() - x.mean()) < 0.01  # a Bernoulli sample of the intensities
+    assert torch.equal(dm.split("test", as_seen=True)[0], dm.split("test")[0])  # evaluation: already binary
+    plain = MNISTDataModule(data_dir=str(mnist_dir), train_subset=512)
+    assert torch.equal(plain.split("train", as_seen=True)[0], plain.split("train")[0])  # nothing to binarise
+
+
+def test_loader_sampler_is_what_lightning_sets_the_epoch_on():
+    x, y = torch.arange(10.0).unsqueeze(1), torch.arange(10)
+    loader = TensorLoader(x, y, batch_size=4, shuffle=True, seed=1)
+    assert loader.batch_sampler is None  # as in a DataLoader: Lightning looks at `sampler`
+    loader.sampler.set_epoch(3)  # what Lightning's loops do at each epoch start
+    assert loader.sampler.epoch == 3 and loader.state_dict()["epoch"] == 3
+    other = TensorLoader(x, y, batch_size=4, shuffle=True, seed=1)
+    other.set_epoch(3)
+    assert torch.equal(torch.cat([b[1] for b in loader]), torch.cat([b[1] for b in other]))
+    assert list(loader.sampler) == torch.cat([b[1] for b in loader]).tolist()  # the sampler's order is served

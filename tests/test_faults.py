@@ -27,6 +27,7 @@ RUN = [
     "--trainer.limit_val_batches", "2", "--data.eval_batch_size", "250", "--images.every_n_epochs", "100",
     "--images.pca_row", "false", "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
     "--checkpoint.every_n_train_steps", "5",  # mid-epoch checkpoints (from the first validation on)
+    "--last_checkpoint.every_n_train_steps", "5",  # last.ckpt mid-epoch too
 ]
 
 

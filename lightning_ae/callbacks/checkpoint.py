@@ -1,32 +1,60 @@
-"""A ModelCheckpoint whose `last.ckpt` always holds the latest weights.
+"""Where a run keeps its weights: two plain `ModelCheckpoint`s, the best and the latest.
 
-Lightning 2.6 refreshes `last.ckpt` only at a step where a top-k checkpoint was saved too, so with a
-monitored metric `last.ckpt` stops at the best epoch: a run tested with `--ckpt_path .../last.ckpt`
-would report the best-validation weights (with `val_split: test`, weights chosen on the test set),
-and `--ckpt_path last` would resume from an earlier epoch than the last one. This subclass saves
-`last.ckpt` at every save point, as the name promises; `best-*.ckpt` keeps the best by the monitor.
+`lightning_ae.cli` adds both as config sections: `checkpoint` (best by `val/loss`:
+`best-epochNNN.ckpt`) and `last_checkpoint` (`last.ckpt`, rewritten at every save point with the
+latest weights: `LatestCheckpoint`, a ModelCheckpoint(filename="last", monitor=None, save_top_k=1)
+with a state key of its own, so that it can sit beside a `checkpoint` with `monitor: null`). One
+ModelCheckpoint with `save_last=True` would not do: Lightning 2.6 refreshes `last.ckpt` only at a
+step where its top-k checkpoint was saved too, so with a monitored metric `last.ckpt` would stop at
+the best epoch, and `--ckpt_path last` would resume, and a test of `last.ckpt` score, an earlier epoch.
 """
 
 from __future__ import annotations
 
 import lightning as L
+from jsonargparse.typing import NonNegativeInt
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+LAST = ModelCheckpoint.CHECKPOINT_NAME_LAST  # "last": the name `--ckpt_path last` looks for
 
-class Checkpoint(ModelCheckpoint):
-    """`ModelCheckpoint` (same arguments) that also writes `last.ckpt` whenever top-k did not."""
 
-    def _refresh_last(self, trainer: L.Trainer, on_train_epoch_end: bool) -> None:
-        if (not self.save_last or self._should_skip_saving_checkpoint(trainer)
-                or self._should_save_on_train_epoch_end(trainer) != on_train_epoch_end
-                or self._last_global_step_saved == trainer.global_step):
-            return
-        self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+class LatestCheckpoint(ModelCheckpoint):
+    """`<dirpath>/last.ckpt` with the latest weights, rewritten at every save point (every epoch by default).
 
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        super().on_train_epoch_end(trainer, pl_module)
-        self._refresh_last(trainer, on_train_epoch_end=True)
+    Args:
+        dirpath: the folder (default: the run's `checkpoints/`, as for every ModelCheckpoint).
+        every_n_epochs: epochs between saves (default: 1, unless every_n_train_steps is given).
+        every_n_train_steps: optimizer steps between saves, for mid-epoch checkpoints of long epochs.
+        save_on_train_epoch_end: save at the end of the training epoch rather than after validation
+            (None: Lightning's rule, after validation when it runs every epoch).
 
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        super().on_validation_end(trainer, pl_module)
-        self._refresh_last(trainer, on_train_epoch_end=False)
+    A fit that took no optimizer step (PCA, solved in closed form) is saved when training ends.
+    """
+
+    def __init__(self, dirpath: str | None = None, every_n_epochs: NonNegativeInt | None = None,
+                 every_n_train_steps: NonNegativeInt | None = None, save_on_train_epoch_end: bool | None = None) -> None:
+        super().__init__(dirpath=dirpath, filename=LAST, monitor=None, save_top_k=1, every_n_epochs=every_n_epochs,
+                         every_n_train_steps=every_n_train_steps, save_on_train_epoch_end=save_on_train_epoch_end,
+                         enable_version_counter=False)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # ModelCheckpoint saves nothing at global step 0 ("no steps were taken"): a closed-form fit
+        if not self.best_model_path and trainer.global_step == 0 and not trainer.fast_dev_run and self.dirpath:
+            path = f"{self.dirpath}/{LAST}{self.FILE_EXTENSION}"
+            trainer.save_checkpoint(path, weights_only=False)
+            self.best_model_path = self.last_model_path = path
+
+    @property
+    def state_key(self) -> str:  # ModelCheckpoint's key is its monitor: a `checkpoint` with monitor null has it too
+        return f"LatestCheckpoint{{'filename': '{LAST}'}}"
+
+
+def latest_checkpoint(trainer: L.Trainer) -> str | None:
+    """The run's `last.ckpt` once written (None before)."""
+    return next((cb.best_model_path for cb in trainer.checkpoint_callbacks
+                 if isinstance(cb, LatestCheckpoint) and cb.best_model_path), None)
+
+
+def checkpoint_folder(trainer: L.Trainer) -> str | None:
+    """The folder of the run's checkpoints (where `--ckpt_path last` looks), None before it is known."""
+    return next((cb.dirpath for cb in trainer.checkpoint_callbacks if isinstance(cb, ModelCheckpoint) and cb.dirpath), None)

@@ -16,63 +16,35 @@ pixels; higher stages use the MSE on the hidden units. The epochs after the last
 The callback sets `requires_grad` per stage (frozen parameters get no gradient, so the optimizer
 skips them, weight decay included) and replaces the module's training objective through
 `AutoencoderModule.train_objective`; validation and test always score the full reconstruction.
-With `cache_inputs`, h_{k-1} is computed once for the whole training split at the start of
-stage k (the "cache the frozen layers' outputs" trick); each batch then reads its rows of the
-cache, found by an exact fingerprint of the batch's pixels, so the batches and their order are
-those of the uncached run.
+Each stage gets a fresh optimizer and schedule from the module's own injected callables (the
+config's `optimizer:` / `lr_scheduler:`), fine-tuning from `finetune_optimizer` /
+`finetune_lr_scheduler` when given: the callback swaps the callables and asks the strategy to run
+`configure_optimizers` again (`Strategy.setup_optimizers`), so a resumed run rebuilds the optimizer
+of the stage it stopped in. With `cache_inputs`, h_{k-1} is computed once for the whole training
+split at the start of stage k (`lightning_ae.callbacks.stage_cache`).
+
+Under DDP the frozen layers get no gradient, which DDP allows only with
+`--trainer.strategy ddp_find_unused_parameters_true`; plain `ddp` stops with a one-line message.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from functools import partial
 from itertools import accumulate
 
 import lightning as L
 import torch
-from lightning.pytorch.strategies import DDPStrategy
-from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from jsonargparse.typing import PositiveInt
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
-from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
 
 from lightning_ae import losses
-from lightning_ae.networks import TiedDecoder
-
-
-class _TransposedBlock(nn.Module):
-    """One layer of a `TiedDecoder`: act(h W + b) with W the (transposed) weight of its encoder layer."""
-
-    def __init__(self, layer: nn.Linear, bias: nn.Parameter, act: nn.Module) -> None:
-        super().__init__()
-        self.layer, self.bias, self.act = layer, bias, act
-
-    def forward(self, h: Tensor) -> Tensor:  # (B, out_features) -> (B, in_features)
-        return self.act(F.linear(h, self.layer.weight.t(), self.bias))
-
-
-def layer_blocks(net: nn.Module) -> list[nn.Module]:
-    """Split a network into one block per linear layer (the layer and the activation after it).
-
-    Works on `nn.Sequential` of Linear + activation modules (`networks.mlp`) and on `TiedDecoder`.
-    """
-    if isinstance(net, TiedDecoder):
-        layers = list(reversed(net.encoder_layers))
-        return [_TransposedBlock(layer, bias, act) for layer, bias, act in zip(layers, net.biases, net.acts)]
-    if not isinstance(net, nn.Sequential):
-        raise ValueError(
-            f"greedy pretraining needs nn.Sequential encoder/decoder networks (or a TiedDecoder), "
-            f"got {type(net).__name__}; use an Autoencoder built with networks.mlp."
-        )
-    blocks: list[list[nn.Module]] = []
-    for module in net:
-        if isinstance(module, nn.Linear):
-            blocks.append([module])
-        elif blocks:
-            blocks[-1].append(module)  # the activation after the layer
-        else:
-            raise ValueError(f"the network starts with {type(module).__name__}, expected an nn.Linear layer.")
-    return [nn.Sequential(*b) for b in blocks]
+from lightning_ae.callbacks.stage_cache import StageInputCache
+from lightning_ae.errors import ConfigError
+from lightning_ae.networks import block_shape, layer_blocks
 
 
 class GreedyLayerwisePretraining(L.Callback):
@@ -84,46 +56,32 @@ class GreedyLayerwisePretraining(L.Callback):
             whole network; set `max_epochs` to the sum for pretraining only.
         cache_inputs: compute the frozen lower layers' outputs for the whole training split once
             per stage instead of on every batch (same result, fewer operations).
-        reset_optimizer: clear the optimizer's state (Adam moments) when a stage begins, as if
-            each stage had its own optimizer.
-        finetune_lr: learning rate of the end-to-end fine-tuning (None: keep the optimizer's). The
-            pretrained net sits near a minimum: a fresh Adam at the pretraining rate (0.01) moves
-            every weight by ~lr on its first steps and undoes most of the pretraining.
+        finetune_optimizer: builds the optimizer of the end-to-end fine-tuning (None: the module's
+            own, fresh). The pretrained net sits near a minimum: a fresh Adam at the pretraining
+            rate (0.01) moves every weight by ~lr on its first steps and undoes most of the pretraining.
+        finetune_lr_scheduler: its learning-rate schedule, stepped per epoch (None: the module's own).
         corrupt_hidden: stages above the first also corrupt their input, the frozen hidden units,
             with the module's `corrupt` (stacked denoising autoencoders, Vincent et al., JMLR 2010;
             meant for masking noise: Gaussian noise with clipping would clip the hidden units).
-        finetune_schedule: constant (keep the fine-tuning rate, or the module's own scheduler) or
-            cosine (decay it to 0 over the fine-tuning epochs, set on every batch).
         cache_chunk: rows per forward pass when filling the cache.
     """
 
-    def __init__(self, epochs_per_stage: Sequence[int] = (4, 4), cache_inputs: bool = False,
-                 reset_optimizer: bool = True, finetune_lr: float | None = None,
-                 finetune_schedule: str = "constant", corrupt_hidden: bool = False, cache_chunk: int = 10_000) -> None:
-        if len(epochs_per_stage) == 0 or any(int(e) != e or e <= 0 for e in epochs_per_stage):
-            raise ValueError(
-                f"epochs_per_stage must be a non-empty list of positive integers, got {list(epochs_per_stage)}."
-            )
-        if finetune_lr is not None and not finetune_lr > 0:
-            raise ValueError(f"finetune_lr must be positive (or null to keep the optimizer's), got {finetune_lr}.")
-        if finetune_schedule not in ("constant", "cosine"):
-            raise ValueError(f"finetune_schedule must be 'constant' or 'cosine', got {finetune_schedule!r}.")
-        if cache_chunk <= 0:
-            raise ValueError(f"cache_chunk must be positive, got {cache_chunk}.")
+    def __init__(self, epochs_per_stage: Sequence[PositiveInt] = (4, 4), cache_inputs: bool = False,
+                 finetune_optimizer: OptimizerCallable | None = None,
+                 finetune_lr_scheduler: LRSchedulerCallable | None = None,
+                 corrupt_hidden: bool = False, cache_chunk: PositiveInt = 10_000) -> None:
+        if len(epochs_per_stage) == 0:
+            raise ConfigError("epochs_per_stage is empty; give one number of epochs per encoder layer, e.g. [4, 4].")
         self.epochs_per_stage = [int(e) for e in epochs_per_stage]
         self.stage_ends = list(accumulate(self.epochs_per_stage))  # first epoch after each stage
-        self.cache_inputs, self.reset_optimizer, self.cache_chunk = cache_inputs, reset_optimizer, cache_chunk
-        self.finetune_lr, self.finetune_schedule = finetune_lr, finetune_schedule
-        self.corrupt_hidden = corrupt_hidden
-        self._peak_lr: list[float] = []  # each param group's rate when fine-tuning began (cosine schedule)
+        self.cache_inputs, self.corrupt_hidden = cache_inputs, corrupt_hidden
+        self.finetune_optimizer, self.finetune_lr_scheduler = finetune_optimizer, finetune_lr_scheduler
+        self.cache = StageInputCache(cache_chunk)
         self.stage: int | None = None  # 0-based; == num_stages during fine-tuning
         self.encoder_blocks: list[nn.Module] = []
         self.decoder_blocks: list[nn.Module] = []  # decoder_blocks[k] mirrors encoder_blocks[k]
-        self._cache: Tensor | None = None
-        self._cache_stage: int | None = None
-        self._keys: Tensor | None = None  # sorted fingerprints of the training rows
-        self._rows: Tensor | None = None  # training row of each sorted fingerprint
-        self._weights: Tensor | None = None  # fingerprint weights
+        self.module: L.LightningModule | None = None
+        self.module_optimizer: tuple | None = None  # the module's own (optimizer, lr_scheduler) callables
 
     @property
     def num_stages(self) -> int:
@@ -137,24 +95,24 @@ class GreedyLayerwisePretraining(L.Callback):
     def attach(self, pl_module: L.LightningModule) -> None:
         """Read the layer structure of `pl_module.encoder` / `pl_module.decoder` and check it."""
         if not (hasattr(pl_module, "encoder") and hasattr(pl_module, "decoder") and hasattr(pl_module, "train_objective")):
-            raise ValueError(
+            raise ConfigError(
                 f"GreedyLayerwisePretraining needs an AutoencoderModule with `encoder` and `decoder` networks, "
                 f"got {type(pl_module).__name__}."
             )
         enc, dec = layer_blocks(pl_module.encoder), layer_blocks(pl_module.decoder)[::-1]
         if len(enc) != len(dec):
-            raise ValueError(f"the encoder has {len(enc)} linear layers but the decoder {len(dec)}; they must mirror.")
-        dims = [_shape(enc[0])[0]]
+            raise ConfigError(f"the encoder has {len(enc)} linear layers but the decoder {len(dec)}; they must mirror.")
+        dims = [block_shape(enc[0])[0]]
         for k, (e, d) in enumerate(zip(enc, dec)):
-            e_in, e_out = _shape(e)
-            d_in, d_out = _shape(d)
+            e_in, e_out = block_shape(e)
+            d_in, d_out = block_shape(d)
             if (d_in, d_out) != (e_out, e_in):
-                raise ValueError(
+                raise ConfigError(
                     f"decoder layer {d_in}->{d_out} does not mirror encoder layer {e_in}->{e_out} (stage {k + 1})."
                 )
             dims.append(e_out)
         if len(enc) != self.num_stages:
-            raise ValueError(
+            raise ConfigError(
                 f"epochs_per_stage has {self.num_stages} entries but the encoder "
                 f"{'-'.join(map(str, dims))} has {len(enc)} layers; give one entry per layer, "
                 f"e.g. {[self.epochs_per_stage[0]] * len(enc)}."
@@ -192,9 +150,9 @@ class GreedyLayerwisePretraining(L.Callback):
 
     def stage_inputs(self, x: Tensor, k: int) -> Tensor:
         """h_k for the clean batch `x`, read from the cache when it holds this stage's outputs."""
-        if self._cache is None or self._cache_stage != k:
+        if self.cache.stage != k:
             return self.lower(x, k)
-        return self._cache[self.cache_rows(x)]
+        return self.cache(x)
 
     def stage_objective(self, pl_module, k: int, x_in: Tensor, x: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         """Loss of stage k's shallow autoencoder, its reconstruction of h_k, and the loss as a named term."""
@@ -210,82 +168,48 @@ class GreedyLayerwisePretraining(L.Callback):
         loss = losses.reconstruction(h_hat, target, kind)
         return loss, h_hat, {f"stage{k + 1}_loss": loss.detach()}
 
-    # -- cache of the frozen layers' outputs -----------------------------------------------------
-    def _fingerprint(self, x: Tensor) -> Tensor:
-        """An exact, order-independent hash of each row's float bits: (B, D) -> (B,) int64."""
-        bits = x.float().contiguous().view(torch.int32).long()
-        return (bits * self._weights).sum(-1)  # integer arithmetic: wraps, never rounds
-
-    @torch.no_grad()
-    def build_cache(self, trainer: L.Trainer, pl_module: L.LightningModule, k: int) -> None:
-        """Compute h_k for every training image once (frozen layers: it stays valid all stage)."""
-        datamodule = trainer.datamodule
-        if datamodule is None or not hasattr(datamodule, "split"):
-            raise ValueError("cache_inputs needs a datamodule with split('train') (MNISTDataModule); "
-                             "set cache_inputs: false to train without the cache.")
-        x_train, _ = datamodule.split("train")
-        x_train = x_train.to(pl_module.device)
-        g = torch.Generator().manual_seed(0)
-        self._weights = torch.randint(-2**62, 2**62, (x_train.shape[1],), generator=g).to(x_train.device)
-        keys = torch.cat([self._fingerprint(c) for c in x_train.split(self.cache_chunk)])
-        self._keys, self._rows = keys.sort()
-        self._cache = torch.cat([self.lower(c, k) for c in x_train.split(self.cache_chunk)])  # (N, d_k)
-        self._cache_stage = k
-
-    def cache_rows(self, x: Tensor) -> Tensor:
-        """Row of the training split holding each image of the batch `x`: (B, 784) -> (B,)."""
-        keys = self._fingerprint(x)
-        pos = torch.searchsorted(self._keys, keys).clamp_(max=len(self._keys) - 1)
-        if not torch.equal(self._keys[pos], keys):  # a 64-bit hash of the exact bits: equal keys, equal images
-            raise ValueError(
-                "cache_inputs: a training batch is not made of rows of the training split (dynamic "
-                "binarisation or augmentation changes the images every epoch); set cache_inputs: false."
-            )
-        return self._rows[pos]
-
-    def _drop_cache(self) -> None:
-        self._cache = self._cache_stage = self._keys = self._rows = self._weights = None
+    # -- optimizers --------------------------------------------------------------------------------
+    def use_optimizer_of(self, pl_module: L.LightningModule, k: int) -> None:
+        """Point the module's injected callables at stage k's optimizer and schedule: the module's own
+        for the greedy stages, the fine-tuning ones (where given) after them."""
+        optimizer, lr_scheduler = self.module_optimizer
+        if k >= self.num_stages:
+            optimizer = self.finetune_optimizer or optimizer
+            lr_scheduler = self.finetune_lr_scheduler or lr_scheduler
+        pl_module.optimizer, pl_module.lr_scheduler = optimizer, lr_scheduler
 
     # -- Lightning hooks -------------------------------------------------------------------------
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage != "fit":
             return
-        _let_ddp_skip_frozen_layers(trainer)
         self.attach(pl_module)
+        self.module, self.module_optimizer = pl_module, (pl_module.optimizer, pl_module.lr_scheduler)
         if trainer.max_epochs is not None and 0 <= trainer.max_epochs < self.stage_ends[-1]:
             rank_zero_warn(
                 f"max_epochs={trainer.max_epochs} ends before the last greedy stage (epoch {self.stage_ends[-1]}); "
                 "the upper layers stay untrained."
             )
 
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        wrapped = trainer.strategy.model  # the DistributedDataParallel wrapper under DDP
+        if isinstance(wrapped, DistributedDataParallel) and not wrapped.find_unused_parameters:
+            raise ConfigError(
+                "GreedyLayerwisePretraining under DDP: each stage trains one layer pair and the frozen layers get "
+                "no gradient, which DDP allows only when told; run with --trainer.strategy ddp_find_unused_parameters_true."
+            )
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         k = self.stage_at(trainer.current_epoch)
-        if k != self.stage:  # a new stage begins (a resumed run restores the optimizer of its stage)
-            for optimizer in trainer.optimizers:
-                if self.reset_optimizer:
-                    optimizer.state.clear()  # a fresh Adam for the new stage
-                if k == self.num_stages and self.finetune_lr is not None:
-                    for group in optimizer.param_groups:
-                        group["lr"] = self.finetune_lr
-        if k == self.num_stages and not self._peak_lr:
-            self._peak_lr = [self.finetune_lr or g["lr"] for opt in trainer.optimizers for g in opt.param_groups]
-        self.stage = k
+        if k != self.stage:  # a new stage: a fresh optimizer (a resumed run has rebuilt its stage's already)
+            self.stage = k
+            self.use_optimizer_of(pl_module, k)
+            trainer.strategy.setup_optimizers(trainer)  # runs the module's configure_optimizers again
         self.apply_stage(pl_module, k)
-        if self.cache_inputs and 0 < k < self.num_stages and self._cache_stage != k:
-            self.build_cache(trainer, pl_module, k)
-        elif k >= self.num_stages and self._cache is not None:
-            self._drop_cache()
-
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
-        if self.stage != self.num_stages or self.finetune_schedule != "cosine" or trainer.max_epochs is None:
-            return
-        per_epoch = trainer.num_training_batches
-        done = (trainer.current_epoch - self.stage_ends[-1]) * per_epoch + batch_idx
-        total = max(1, (trainer.max_epochs - self.stage_ends[-1]) * per_epoch)
-        scale = 0.5 * (1 + math.cos(math.pi * min(done, total) / total))
-        groups = [g for opt in trainer.optimizers for g in opt.param_groups]
-        for group, peak in zip(groups, self._peak_lr):
-            group["lr"] = peak * scale
+        if self.cache_inputs and 0 < k < self.num_stages and self.cache.stage != k:
+            x_train, _ = trainer.datamodule.split("train")
+            self.cache.fill(x_train.to(pl_module.device), self.lower, k)
+        elif k >= self.num_stages:
+            self.cache.clear()
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # 1-based in TensorBoard: 1..n the greedy stages, n + 1 end-to-end fine-tuning
@@ -294,46 +218,21 @@ class GreedyLayerwisePretraining(L.Callback):
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage == "fit" and self.encoder_blocks:
             self.apply_stage(pl_module, self.num_stages)  # leave a normal, fully trainable module
-            self._drop_cache()
+            pl_module.optimizer, pl_module.lr_scheduler = self.module_optimizer
+            self.cache.clear()
 
     # -- checkpointing ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"stage": self.stage, "epochs_per_stage": list(self.epochs_per_stage), "peak_lr": list(self._peak_lr)}
+        return {"stage": self.stage, "epochs_per_stage": list(self.epochs_per_stage)}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the stage; runs after `setup` and before `configure_optimizers`, so the optimizer
+        rebuilt for the resumed run is the stage's, and the checkpoint's optimizer state fits it."""
         if list(state_dict["epochs_per_stage"]) != self.epochs_per_stage:
-            raise ValueError(
+            raise ConfigError(
                 f"the checkpoint was saved with epochs_per_stage={state_dict['epochs_per_stage']}, "
                 f"this run has {self.epochs_per_stage}; resume with the same schedule."
             )
         self.stage = state_dict["stage"]
-        self._peak_lr = list(state_dict.get("peak_lr", []))
-
-
-def _let_ddp_skip_frozen_layers(trainer: L.Trainer) -> None:
-    """Under DDP, let the layers a stage freezes go without a gradient (`find_unused_parameters`).
-
-    DDP waits for a gradient of every parameter it wrapped; each greedy stage trains one layer pair
-    and leaves the others without one. Lightning wraps the model after the `setup` hooks, so the
-    option set here is the one DDP is built with: `--trainer.strategy ddp` works unchanged.
-    """
-    strategy = trainer.strategy
-    if not isinstance(strategy, DDPStrategy):
-        return
-    ddp_kwargs = getattr(strategy, "_ddp_kwargs", None)
-    if not isinstance(ddp_kwargs, dict):  # a Lightning whose DDPStrategy keeps its options elsewhere
-        raise ValueError(
-            "GreedyLayerwisePretraining under DDP needs find_unused_parameters (each stage trains one layer "
-            "pair); run with --trainer.strategy ddp_find_unused_parameters_true."
-        )
-    if not ddp_kwargs.get("find_unused_parameters"):
-        ddp_kwargs["find_unused_parameters"] = True
-        rank_zero_info("GreedyLayerwisePretraining: DDP set to find unused parameters (each greedy stage "
-                       "trains one layer pair; the frozen layers get no gradient).")
-
-
-def _shape(block: nn.Module) -> tuple[int, int]:
-    """(in, out) features of a layer block."""
-    if isinstance(block, _TransposedBlock):
-        return block.layer.out_features, block.layer.in_features
-    return block[0].in_features, block[0].out_features
+        if self.stage is not None and self.module is not None:
+            self.use_optimizer_of(self.module, self.stage)

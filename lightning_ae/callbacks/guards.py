@@ -16,19 +16,19 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from jsonargparse.typing import PositiveInt
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch import Tensor
 
+from lightning_ae.callbacks.checkpoint import LAST, checkpoint_folder, latest_checkpoint
 from lightning_ae.errors import NonFiniteLossError
 
 
 def _last_checkpoint(trainer: L.Trainer) -> str | None:
     cb = trainer.checkpoint_callback
-    if isinstance(cb, ModelCheckpoint):
-        return cb.last_model_path or cb.best_model_path or None
-    return None
+    return latest_checkpoint(trainer) or (cb.best_model_path if isinstance(cb, ModelCheckpoint) else None) or None
 
 
 class NonFiniteGuard(L.Callback):
@@ -42,9 +42,7 @@ class NonFiniteGuard(L.Callback):
         check_every_n_steps: how often the kept losses are tested (one host-device sync).
     """
 
-    def __init__(self, check_every_n_steps: int = 20) -> None:
-        if check_every_n_steps <= 0:
-            raise ValueError(f"check_every_n_steps must be a positive integer, got {check_every_n_steps}.")
+    def __init__(self, check_every_n_steps: PositiveInt = 20) -> None:
         self.check_every_n_steps = check_every_n_steps
         self._losses: list[Tensor] = []  # training losses since the last check, detached
         self._steps: list[int] = []  # their global steps
@@ -92,7 +90,7 @@ class NonFiniteGuard(L.Callback):
         lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
         kept = _last_checkpoint(trainer)
         return (f"the learning rate{f' ({lr:g})' if lr is not None else ''} is most likely too high: lower "
-                "model.init_args.lr (e.g. 10x) and start again"
+                "--optimizer.lr (e.g. 10x) and start again"
                 + (f". The last good checkpoint is kept: {kept}." if kept else "; no checkpoint had been saved yet."))
 
 
@@ -102,6 +100,9 @@ class CheckpointOnInterrupt(L.Callback):
     The path is the one `--ckpt_path last` resolves to (the newest `last*.ckpt` of the run's
     ModelCheckpoint folder), so rerunning the same command with `--ckpt_path last` and the same
     logger version resumes at the step the run was stopped.
+
+    (Lightning's `OnExceptionCheckpoint` needs its folder before the run's folder is known, saves
+    on every exception, NaN-spoiled weights included, and deletes its file when a run ends well.)
     """
 
     def __init__(self) -> None:
@@ -112,11 +113,10 @@ class CheckpointOnInterrupt(L.Callback):
             return
         if trainer.state.fn != "fit" or trainer.sanity_checking or trainer.global_step == 0:
             return
-        cb = trainer.checkpoint_callback
-        folder = Path(cb.dirpath) if isinstance(cb, ModelCheckpoint) and cb.dirpath else Path(trainer.default_root_dir) / "checkpoints"
-        name = ModelCheckpoint.CHECKPOINT_NAME_LAST + ModelCheckpoint.FILE_EXTENSION
+        folder = Path(checkpoint_folder(trainer) or Path(trainer.default_root_dir) / "checkpoints")
+        name = LAST + ModelCheckpoint.FILE_EXTENSION
         try:
-            trainer.save_checkpoint(folder / name)
+            trainer.save_checkpoint(folder / name, weights_only=False)
         except NonFiniteLossError as e:  # the weights are spoiled: keep the last good checkpoint instead
             rank_zero_info(f"not saving on interrupt: {e}")
             return

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from jsonargparse.typing import PositiveInt
 from lightning.pytorch.utilities import rank_zero_only
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
@@ -52,10 +53,8 @@ class ImageLogger(L.Callback):
         save_png: also write the pictures as PNG files at test end.
     """
 
-    def __init__(self, num_images: int = 10, every_n_epochs: int = 1, scatter_points: int = 5000,
-                 pca_row: bool = True, save_png: bool = True) -> None:
-        if num_images <= 0 or every_n_epochs <= 0 or scatter_points <= 0:
-            raise ValueError("num_images, every_n_epochs and scatter_points must be positive.")
+    def __init__(self, num_images: PositiveInt = 10, every_n_epochs: PositiveInt = 1,
+                 scatter_points: PositiveInt = 5000, pca_row: bool = True, save_png: bool = True) -> None:
         self.num_images, self.every_n_epochs, self.scatter_points = num_images, every_n_epochs, scatter_points
         self.pca_row, self.save_png = pca_row, save_png
         self._pca: PCA | None = None

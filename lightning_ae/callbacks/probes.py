@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import lightning as L
 import torch
+from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveInt
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -69,7 +70,8 @@ class RepresentationProbes(L.Callback):
     """At test end: k-NN and linear-probe accuracy of the model's codes, and a projector embedding.
 
     Logs `test/knn_acc` and `test/probe_acc` (they reach `trainer.callback_metrics` and so
-    `run.json`). Runs on rank 0; models without `encode` are skipped.
+    `run.json`). Runs on rank 0; models without `encode` are skipped. The images are the
+    DataModule's `split(name, as_seen=True)`: binary ones where the model trains on binary pixels.
 
     Args:
         enabled: run the probes at all.
@@ -83,16 +85,10 @@ class RepresentationProbes(L.Callback):
         batch_size: images encoded at once.
     """
 
-    def __init__(self, enabled: bool = True, train_samples: int | None = 10_000, test_samples: int | None = None,
-                 knn_k: int = 5, probe_steps: int = 100, probe_l2: float = 1e-4, embedding_points: int = 2000,
-                 batch_size: int = 1000) -> None:
-        for name, value in (("train_samples", train_samples), ("test_samples", test_samples)):
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be a positive integer or null (all images), got {value}.")
-        if knn_k < 1 or probe_steps < 1 or batch_size < 1:
-            raise ValueError(f"knn_k, probe_steps and batch_size must be positive, got {knn_k}, {probe_steps}, {batch_size}.")
-        if probe_l2 < 0 or embedding_points < 0:
-            raise ValueError(f"probe_l2 and embedding_points must be >= 0, got {probe_l2} and {embedding_points}.")
+    def __init__(self, enabled: bool = True, train_samples: PositiveInt | None = 10_000,
+                 test_samples: PositiveInt | None = None, knn_k: PositiveInt = 5, probe_steps: PositiveInt = 100,
+                 probe_l2: NonNegativeFloat = 1e-4, embedding_points: NonNegativeInt = 2000,
+                 batch_size: PositiveInt = 1000) -> None:
         self.enabled, self.train_samples, self.test_samples = enabled, train_samples, test_samples
         self.knn_k, self.probe_steps, self.probe_l2 = knn_k, probe_steps, probe_l2
         self.embedding_points, self.batch_size = embedding_points, batch_size
@@ -103,12 +99,10 @@ class RepresentationProbes(L.Callback):
                           for i in range(0, len(x), self.batch_size)])  # (N, 784) -> (N, latent_dim)
 
     def _splits(self, trainer: L.Trainer) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Training and test images as the model sees them (binary ones if it trains on binary pixels)."""
         dm = trainer.datamodule
-        x_train, y_train = (t[: self.train_samples] for t in dm.split("train"))
-        x_test, y_test = (t[: self.test_samples] for t in dm.split("test"))
-        if getattr(dm, "hparams", {}).get("binarize"):  # the model saw binary pixels: binarise the
-            g = torch.Generator(device=x_train.device).manual_seed(0)  # training images as the loader does
-            x_train = torch.bernoulli(x_train, generator=g)
+        x_train, y_train = (t[: self.train_samples] for t in dm.split("train", as_seen=True))
+        x_test, y_test = (t[: self.test_samples] for t in dm.split("test", as_seen=True))
         return x_train, y_train, x_test, y_test
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import time
@@ -11,10 +12,15 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from jsonargparse.typing import restricted_string_type
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.utilities import rank_zero_only
 
 from lightning_ae.callbacks.images import log_dir
+from lightning_ae.summary import RECORD_FILE, read_record
+
+# the file types `CodesWriter` writes
+CodesPath = restricted_string_type("CodesPath", r".*\.(pt|npz)$", docstring="a file path ending in .pt or .npz")
 
 
 class CodesWriter(BasePredictionWriter):
@@ -24,10 +30,8 @@ class CodesWriter(BasePredictionWriter):
         output_path: `.pt` (torch.save of {"z", "y"}) or `.npz`; default `<log_dir>/codes.pt`.
     """
 
-    def __init__(self, output_path: str | None = None) -> None:
+    def __init__(self, output_path: CodesPath | None = None) -> None:
         super().__init__(write_interval="epoch")
-        if output_path is not None and Path(output_path).suffix not in (".pt", ".npz"):
-            raise ValueError(f"output_path must end in .pt or .npz, got {output_path!r}.")
         self.output_path = output_path
 
     def write_on_epoch_end(self, trainer, pl_module, predictions, batch_indices) -> None:
@@ -59,7 +63,8 @@ def git_commit() -> str | None:
 class RunRecord(L.Callback):
     """Write `<log_dir>/run.json` at fit/test end: metrics, wall time, seed, device, versions, commit.
 
-    The report reads these files; the numbers in it are never typed in by hand.
+    The report reads these files (through `lightning_ae.summary.read_record`); the numbers in it are
+    never typed in by hand.
     """
 
     def __init__(self) -> None:
@@ -76,8 +81,8 @@ class RunRecord(L.Callback):
 
     @rank_zero_only
     def _write(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        path = log_dir(trainer) / "run.json"
-        record = json.loads(path.read_text()) if path.exists() else {}
+        path = log_dir(trainer) / RECORD_FILE
+        record = read_record(path.parent) or {}
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         record[stage] = {
             "metrics": metrics,
@@ -88,7 +93,7 @@ class RunRecord(L.Callback):
         record.update(
             model=type(pl_module).__name__,
             hparams={k: v for k, v in pl_module.hparams.items() if isinstance(v, (int, float, str, bool, list, tuple, type(None)))},
-            seed=int(__import__("os").environ.get("PL_GLOBAL_SEED", -1)),
+            seed=int(os.environ.get("PL_GLOBAL_SEED", -1)),
             device=str(trainer.strategy.root_device),
             world_size=trainer.world_size,
             precision=str(trainer.precision),

@@ -1,4 +1,5 @@
-"""The denoising-autoencoder tables of `make repro-denoising`, read from finished runs' run.json files.
+"""The denoising-autoencoder tables of `make repro-denoising`, read from finished runs' run.json files
+(`lightning_ae.summary.read_record`) and the step counts of their checkpoints.
 
 `python -m lightning_ae.experiments.denoising --logs logs` prints and writes
 <logs>/denoising/table.{md,json}:
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import torch
 
+from lightning_ae.summary import read_record
+
 # config -> (network, optimizer, published test RMSE)
 BLOG = {
     "dae_784_10": ("784-10", "RMSprop (TF1) 0.1", 0.206152),
@@ -33,10 +36,8 @@ NOISES = ("masking", "gaussian")
 
 def test_rmse(run_dir: Path, stage: str = "test", key: str = "test/rmse") -> float:
     """test/rmse of a finished run (or another stage's metric), NaN when the run or the metric is missing."""
-    path = run_dir / "run.json"
-    if not path.is_file():
-        return math.nan
-    return float(json.loads(path.read_text()).get(stage, {}).get("metrics", {}).get(key, math.nan))
+    record = read_record(run_dir) or {}
+    return float(record.get(stage, {}).get("metrics", {}).get(key, math.nan))
 
 
 def epochs_trained(run_dir: Path, batch_size: int = 64, train_images: int = 60_000) -> float:
@@ -45,7 +46,7 @@ def epochs_trained(run_dir: Path, batch_size: int = 64, train_images: int = 60_0
     ckpt = run_dir / "checkpoints" / "last.ckpt"
     if not ckpt.is_file():
         return math.nan
-    steps = torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"]
+    steps = torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"]  # data, never code
     return steps / math.ceil(train_images / batch_size)
 
 

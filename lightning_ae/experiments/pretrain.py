@@ -19,6 +19,7 @@ Test accuracies are printed as a table and written to <logs>/pretrain_classifier
 from __future__ import annotations
 
 import argparse
+import pickle
 import json
 import math
 from pathlib import Path
@@ -27,7 +28,9 @@ import lightning as L
 import torch
 
 from lightning_ae.callbacks.greedy import GreedyLayerwisePretraining
+from lightning_ae.checkpoints import checkpoint_problem, load_checkpoint, missing_checkpoint
 from lightning_ae.data import MNISTDataModule
+from lightning_ae.errors import exit_on_user_error
 from lightning_ae.summary import load
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -38,7 +41,12 @@ VARIANTS = ("random", "frozen", "finetuned")
 @torch.no_grad()
 def stage_test_losses(ckpt: str | Path, data_dir: str | None = None) -> list[float]:
     """Test loss of each stage's shallow autoencoder in a stacked-autoencoder checkpoint."""
-    model = L.LightningModule.load_from_checkpoint(ckpt, map_location="cpu").eval()
+    if missing_checkpoint(ckpt) is not None:
+        raise missing_checkpoint(ckpt)
+    try:
+        model = L.LightningModule.load_from_checkpoint(ckpt, map_location="cpu", weights_only=True).eval()
+    except pickle.UnpicklingError:  # refused before anything in it ran: say why in one line
+        raise checkpoint_problem(ckpt) from None
     n = len([m for m in model.encoder if isinstance(m, torch.nn.Linear)])
     greedy = GreedyLayerwisePretraining([1] * n)
     greedy.attach(model)
@@ -69,7 +77,7 @@ def greedy_table(run_dirs: list[str], data_dir: str | None = None) -> str:
 # -- the classifier table --------------------------------------------------------------------------
 def encoder_layout(encoder_ckpt: str) -> list[str]:
     """CLI arguments giving the classifier the encoder layout and activations of an autoencoder checkpoint."""
-    hp = torch.load(encoder_ckpt, map_location="cpu", weights_only=False)["hyper_parameters"]
+    hp = load_checkpoint(encoder_ckpt, what="encoder checkpoint")["hyper_parameters"]
     dims = [*hp["hidden_dims"], hp["latent_dim"]]
     return ["--model.init_args.hidden_dims", json.dumps(dims), "--model.init_args.activation", hp["activation"],
             "--model.init_args.code_activation", hp["code_activation"], "--model.init_args.init", hp["init"]]
@@ -93,7 +101,7 @@ def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, ful
             "--trainer.max_epochs", str(epochs), "--trainer.check_val_every_n_epoch", str(max(1, epochs // 4)),
             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
             "--probes.enabled", "false",  # test accuracy is the measurement; skip the code probes
-            "--model.init_args.lr", str(lr), "--model.init_args.weight_decay", str(weight_decay), "--data.batch_size", str(batch), *data]
+            "--optimizer.lr", str(lr), "--optimizer.weight_decay", str(weight_decay), "--data.batch_size", str(batch), *data]
     if data_dir is not None:
         args += ["--data.data_dir", data_dir]
     args += encoder_layout(encoder_ckpt)  # every variant has the pretrained encoder's architecture
@@ -150,8 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.table == "greedy":
         print(greedy_table(args.run_dirs, args.data_dir))
         return
-    if not Path(args.encoder_ckpt).is_file():
-        raise SystemExit(f"no checkpoint at {args.encoder_ckpt}: run `make repro-greedy` first.")
+    load_checkpoint(args.encoder_ckpt, what="encoder checkpoint")  # missing or unsafe: one line, exit 2
     rows = [classifier_run(n, v, args.encoder_ckpt, args.steps, args.full_epochs, args.logs, args.data_dir, s, args.lr, args.weight_decay)
             for n in args.labels for v in args.variants for s in args.seeds]
     table = f"encoder: {args.encoder_ckpt}\n" + classifier_table(rows)
@@ -165,4 +172,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_user_error("lightning_ae.experiments.pretrain", main)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import Literal
+
+from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
-from lightning_ae.losses import RECONSTRUCTION
+from lightning_ae.errors import ConfigError
+from lightning_ae.losses import ReconstructionLoss
 from lightning_ae.models.base import AutoencoderModule
-from lightning_ae.networks import ACTIVATIONS, TiedDecoder, check_choice, check_dims, mlp
+from lightning_ae.networks import Activation, Init, TiedDecoder, mlp
 
 
 class Autoencoder(AutoencoderModule):
@@ -32,24 +36,20 @@ class Autoencoder(AutoencoderModule):
 
     def __init__(
         self,
-        hidden_dims: Sequence[int] = (512, 128),
-        latent_dim: int = 2,
-        activation: str = "elu",
-        code_activation: str = "linear",
-        output_activation: str = "sigmoid",
-        loss: str = "mse",
-        init: str = "he",
+        hidden_dims: Sequence[PositiveInt] = (512, 128),
+        latent_dim: PositiveInt = 2,
+        activation: Activation = "elu",
+        code_activation: Activation = "linear",
+        output_activation: Literal["sigmoid", "linear"] = "sigmoid",
+        loss: ReconstructionLoss = "mse",
+        init: Init = "he",
         tie_weights: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        check_dims(hidden_dims, latent_dim)
-        check_choice("activation", activation, ACTIVATIONS)
-        check_choice("code_activation", code_activation, ACTIVATIONS)
-        check_choice("output_activation", output_activation, ("sigmoid", "linear"))
-        self.loss_kind = check_choice("loss", loss, RECONSTRUCTION)
+        self.loss_kind = loss
         if loss == "bce" and output_activation != "sigmoid":
-            raise ValueError("loss='bce' needs output_activation='sigmoid' (outputs must be probabilities).")
+            raise ConfigError("loss='bce' needs output_activation='sigmoid' (outputs must be probabilities).")
         self.latent_dim = latent_dim
         self.tie_weights = tie_weights
         dims = [self.input_dim, *hidden_dims, latent_dim]

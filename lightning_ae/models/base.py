@@ -16,28 +16,15 @@ validation and test always score the whole network through `objective`.
 from __future__ import annotations
 
 import torch
-import lightning as L
 from torch import Tensor, nn
 from torchmetrics import MeanMetric, MeanSquaredError, MetricCollection
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
+from jsonargparse.typing import PositiveInt
+
 from lightning_ae import losses
 from lightning_ae.compiling import compile_networks
-from lightning_ae.networks import check_choice
-from lightning_ae.optim import RMSpropTF
-
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop,
-              "rmsprop_tf": RMSpropTF}
-SCHEDULERS = ("none", "cosine", "step", "plateau")
-
-
-def build_optimizer(module: nn.Module, name: str, lr: float, weight_decay: float, momentum: float):
-    """The optimizer `name` over the parameters of `module` that require a gradient (frozen ones excluded)."""
-    kwargs = {"lr": lr, "weight_decay": weight_decay}
-    if name in ("sgd", "rmsprop", "rmsprop_tf"):
-        kwargs["momentum"] = momentum
-    return OPTIMIZERS[name]([p for p in module.parameters() if p.requires_grad], **kwargs)
-
+from lightning_ae.models.system import System
 
 class ReconstructionMetrics(nn.Module):
     """Per-pixel MSE and RMSE over all pixels, PSNR, SSIM and squared error per image."""
@@ -65,44 +52,23 @@ class ReconstructionMetrics(nn.Module):
                 f"{self.prefix}ssim": self.ssim, f"{self.prefix}sq_err_per_image": self.sse}
 
 
-class AutoencoderModule(L.LightningModule):
-    """Base system: shared `_step`, torchmetrics, optimizer/scheduler and figure hooks.
+class AutoencoderModule(System):
+    """Base system: shared `_step`, torchmetrics, the injected optimizer (see `System`) and figure hooks.
 
     Args:
-        optimizer: adam, adamw, sgd, rmsprop or rmsprop_tf (TensorFlow 1's RMSprop, see `lightning_ae.optim`).
-        lr: learning rate.
-        weight_decay: the optimizer's L2 weight decay.
-        momentum: momentum for sgd and the rmsprops.
-        scheduler: none, cosine (over max_epochs), step (x0.1 every `step_size` epochs) or plateau
-            (x0.1 when val/loss stalls).
-        step_size: epochs between decays for the step scheduler.
         input_dim: pixels per image (784 for MNIST).
         compile: `torch.compile` the networks (see `lightning_ae.compiling`; eager fallback with a
             warning where unsupported).
+        optimizer, lr_scheduler: callables that build them (`System`); in a config, the top-level
+            `optimizer:` and `lr_scheduler:` sections.
     """
 
     latent_dim: int
     train_objective = None  # set by a callback: replaces `objective` in training steps (None: not replaced)
 
-    def __init__(
-        self,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        scheduler: str = "none",
-        step_size: int = 10,
-        input_dim: int = 784,
-        compile: bool = False,
-    ) -> None:
-        super().__init__()
-        check_choice("optimizer", optimizer, OPTIMIZERS)
-        check_choice("scheduler", scheduler, SCHEDULERS)
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}.")
-        if weight_decay < 0 or momentum < 0:
-            raise ValueError(f"weight_decay and momentum must be >= 0, got {weight_decay} and {momentum}.")
-        self.save_hyperparameters()  # collects the variant's own __init__ arguments too
+    def __init__(self, input_dim: PositiveInt = 784, compile: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])  # with the variant's own arguments
         self.input_dim = input_dim
         self.val_metrics = ReconstructionMetrics("val/")
         self.test_metrics = ReconstructionMetrics("test/")
@@ -173,16 +139,17 @@ class AutoencoderModule(L.LightningModule):
         self._train_terms[names] = (total + batch, count + batch_size)
 
     def _log_step_now(self, batch_idx: int) -> bool:
-        """Whether this training step logs `train/loss_step`: on the steps the logger writes
-        (`Trainer(log_every_n_steps)`, the test Lightning's own LearningRateMonitor uses), on those
-        after which the progress bar redraws (every `refresh_rate` batches), and on the epoch's last."""
-        trainer = self._trainer
-        if trainer is None:  # a step called by hand, outside a Trainer
+        """Whether this training step logs `train/loss_step`: on the steps the logger writes (every
+        `Trainer(log_every_n_steps)` optimizer steps), on those after which the progress bar redraws
+        (every `refresh_rate` batches), and on the epoch's last."""
+        try:
+            trainer = self.trainer
+        except RuntimeError:  # a step called by hand, outside a Trainer
             return False
         bar = trainer.progress_bar_callback
         redraw = bar is not None and (batch_idx + 1) % max(1, getattr(bar, "refresh_rate", 1)) == 0
-        return (trainer._logger_connector.should_update_logs or bool(trainer.fast_dev_run) or redraw
-                or trainer.is_last_batch)
+        logger_writes = (trainer.global_step + 1) % max(1, trainer.log_every_n_steps) == 0
+        return logger_writes or redraw or bool(trainer.fast_dev_run) or trainer.is_last_batch
 
     def training_step(self, batch, batch_idx):
         return self._step(batch, "train", batch_idx)
@@ -208,18 +175,3 @@ class AutoencoderModule(L.LightningModule):
     def predict_step(self, batch, batch_idx):
         x, y = batch
         return {"z": self.encode(x), "y": y}
-
-    # -- optimisation ----------------------------------------------------------------------------
-    def configure_optimizers(self):
-        h = self.hparams
-        opt = build_optimizer(self, h.optimizer, h.lr, h.weight_decay, h.momentum)
-        if h.scheduler == "none":
-            return opt
-        if h.scheduler == "cosine":
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.trainer.max_epochs or 1))
-        elif h.scheduler == "step":
-            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=h.step_size, gamma=0.1)
-        else:
-            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=2)
-            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val/loss"}}
-        return {"optimizer": opt, "lr_scheduler": sched}

@@ -11,21 +11,20 @@ learns from few labels, with the encoder frozen or fine-tuned.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import lightning as L
 import torch
+from jsonargparse.typing import PositiveInt
 from torch import Tensor, nn
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
-from lightning_ae.models.base import OPTIMIZERS, build_optimizer
-from lightning_ae.networks import ACTIVATIONS, INITS, check_choice, check_dims, init_linear, mlp
+from lightning_ae.checkpoints import load_checkpoint
+from lightning_ae.errors import ConfigError
+from lightning_ae.models.system import System
+from lightning_ae.networks import Activation, Dropout, Init, init_linear, mlp
 
-SCHEDULERS = ("none", "cosine")  # cosine: per optimizer step, down to 0 at the end of the fit
 
-
-class Classifier(L.LightningModule):
+class Classifier(System):
     """Encoder input_dim -> hidden_dims (same layout as `Autoencoder`'s encoder), then a softmax layer.
 
     Args:
@@ -38,8 +37,8 @@ class Classifier(L.LightningModule):
         encoder_ckpt: autoencoder checkpoint (`.ckpt` of an `Autoencoder` run) whose `encoder.*`
             weights initialise the encoder; None trains from random weights.
         freeze_encoder: keep the encoder fixed and train the softmax layer only.
-        optimizer, lr, weight_decay, momentum: as in `AutoencoderModule`.
-        scheduler: none, or cosine (the learning rate decays to 0 over the fit's optimizer steps).
+        optimizer, lr_scheduler: callables that build them, as for every model (`System`); in a
+            config, the top-level `optimizer:` and `lr_scheduler:` sections.
         input_dropout: dropout probability on the pixels during training.
         dropout: dropout probability after every encoder layer during training (Srivastava et al.,
             JMLR 2014; with input_dropout 0.2 it is their MNIST recipe).
@@ -48,44 +47,28 @@ class Classifier(L.LightningModule):
 
     def __init__(
         self,
-        hidden_dims: Sequence[int] = (300, 150),
-        num_classes: int = 10,
-        activation: str = "elu",
-        code_activation: str | None = None,
-        init: str = "he",
+        hidden_dims: Sequence[PositiveInt] = (300, 150),
+        num_classes: PositiveInt = 10,
+        activation: Activation = "elu",
+        code_activation: Activation | None = None,
+        init: Init = "he",
         encoder_ckpt: str | None = None,
         freeze_encoder: bool = False,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        scheduler: str = "none",
-        input_dropout: float = 0.0,
-        dropout: float = 0.0,
-        input_dim: int = 784,
+        input_dropout: Dropout = 0.0,
+        dropout: Dropout = 0.0,
+        input_dim: PositiveInt = 784,
+        **kwargs,
     ) -> None:
-        super().__init__()
+        super().__init__(**kwargs)
         if len(hidden_dims) == 0:
-            raise ValueError("hidden_dims is empty; give the encoder's layer sizes, e.g. [300, 150].")
-        check_dims(hidden_dims[:-1], hidden_dims[-1])
-        check_choice("activation", activation, ACTIVATIONS)
-        self.code_activation = check_choice("code_activation", code_activation or activation, ACTIVATIONS)
-        check_choice("init", init, INITS)
-        check_choice("optimizer", optimizer, OPTIMIZERS)
-        check_choice("scheduler", scheduler, SCHEDULERS)
-        for name, p in (("input_dropout", input_dropout), ("dropout", dropout)):
-            if not 0 <= p < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {p}.")
+            raise ConfigError("hidden_dims is empty; give the encoder's layer sizes, e.g. [300, 150].")
         if num_classes < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}.")
-        if weight_decay < 0 or momentum < 0:
-            raise ValueError(f"weight_decay and momentum must be >= 0, got {weight_decay} and {momentum}.")
+            raise ConfigError(f"num_classes must be at least 2, got {num_classes}.")
         if freeze_encoder and encoder_ckpt is None:
-            raise ValueError("freeze_encoder=True needs encoder_ckpt (a frozen random encoder learns nothing); "
-                             "give encoder_ckpt or set freeze_encoder: false.")
-        self.save_hyperparameters()
+            raise ConfigError("freeze_encoder=True needs encoder_ckpt (a frozen random encoder learns nothing); "
+                              "give encoder_ckpt or set freeze_encoder: false.")
+        self.code_activation = code_activation or activation
+        self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
         self.latent_dim = hidden_dims[-1]
         self.input_dropout = nn.Dropout(input_dropout)
         net = mlp([input_dim, *hidden_dims], activation, self.code_activation, init)
@@ -100,20 +83,17 @@ class Classifier(L.LightningModule):
 
     def load_encoder(self, path: str) -> None:
         """Copy the `encoder.*` weights of an autoencoder checkpoint into the encoder, checking the layout."""
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"encoder_ckpt {path} does not exist; train the autoencoder first "
-                                    "(e.g. `make repro-greedy`) or point encoder_ckpt at its last.ckpt.")
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        state = {k.removeprefix("encoder."): v for k, v in ckpt.get("state_dict", ckpt).items() if k.startswith("encoder.")}
+        ckpt = load_checkpoint(path, what="encoder_ckpt")
+        state = {k.removeprefix("encoder."): v for k, v in ckpt["state_dict"].items() if k.startswith("encoder.")}
         theirs = [state[k] for k in sorted((k for k in state if k.endswith(".weight")), key=lambda k: int(k.split(".")[0]))]
         mine = [layer.weight for layer in self._linear_layers()]
         if [tuple(w.shape) for w in theirs] != [tuple(w.shape) for w in mine]:
-            raise ValueError(f"encoder_ckpt has encoder layers {_layout(theirs)}, the classifier {_layout(mine)}; "
+            raise ConfigError(f"encoder_ckpt has encoder layers {_layout(theirs)}, the classifier {_layout(mine)}; "
                              "set hidden_dims to the autoencoder's encoder sizes.")
         hp = ckpt.get("hyper_parameters", {})
         for name, ours in (("activation", self.hparams.activation), ("code_activation", self.code_activation)):
             if name in hp and hp[name] != ours:
-                raise ValueError(f"encoder_ckpt was trained with {name}={hp[name]!r}, the classifier has "
+                raise ConfigError(f"encoder_ckpt was trained with {name}={hp[name]!r}, the classifier has "
                                  f"{ours!r}; set {name}: {hp[name]} to reuse its features.")
         order = sorted({int(k.split(".")[0]) for k in state})  # the checkpoint's linear layers, bottom first
         with torch.no_grad():  # layer by layer: dropout modules shift the indices of our Sequential
@@ -154,15 +134,6 @@ class Classifier(L.LightningModule):
     def predict_step(self, batch, batch_idx):
         x, y = batch
         return {"z": self.encode(x), "y": y}
-
-    def configure_optimizers(self):
-        h = self.hparams
-        opt = build_optimizer(self, h.optimizer, h.lr, h.weight_decay, h.momentum)
-        if h.scheduler == "none":
-            return opt
-        steps = max(1, int(self.trainer.estimated_stepping_batches))
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
 
 def _with_dropout(net: nn.Sequential, p: float) -> nn.Sequential:

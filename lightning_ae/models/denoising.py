@@ -13,14 +13,17 @@ clean input.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from jsonargparse.typing import NonNegativeFloat
 from torch import Tensor
 
 from lightning_ae import figures
 from lightning_ae.models.autoencoder import Autoencoder
-from lightning_ae.networks import check_choice
+from lightning_ae.errors import ConfigError
 
-NOISES = ("gaussian", "masking", "salt_pepper", "none")
+Noise = Literal["gaussian", "masking", "salt_pepper", "none"]
 FRACTION_NOISES = ("masking", "salt_pepper")
 EVAL_ARGS = ("eval_noise", "eval_noise_kind", "eval_noise_level")
 FIGURE_SEED = 0  # the noisy row of the figure is the same every epoch
@@ -55,13 +58,13 @@ class DenoisingAutoencoder(Autoencoder):
 
     def __init__(
         self,
-        noise: str = "masking",
-        noise_level: float = 0.3,
+        noise: Noise = "masking",
+        noise_level: NonNegativeFloat = 0.3,
         clip: bool = True,
         rescale: bool = False,
         eval_noise: bool = False,
-        eval_noise_kind: str | None = None,
-        eval_noise_level: float | None = None,
+        eval_noise_kind: Noise | None = None,
+        eval_noise_level: NonNegativeFloat | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -72,14 +75,11 @@ class DenoisingAutoencoder(Autoencoder):
             "eval_noise_level", noise_level if eval_noise_level is None else eval_noise_level)
 
     def _check_noise(self, kind_arg: str, kind: str, level_arg: str, level: float) -> tuple[str, float]:
-        check_choice(kind_arg, kind, NOISES)
-        if not level >= 0:
-            raise ValueError(f"{level_arg} must be >= 0, got {level}; use 0 (or {kind_arg}: none) for no corruption.")
         if kind in FRACTION_NOISES and level > 1:
-            raise ValueError(f"{level_arg} is the fraction of corrupted pixels for {kind_arg}={kind!r} and must be "
+            raise ConfigError(f"{level_arg} is the fraction of corrupted pixels for {kind_arg}={kind!r} and must be "
                              f"in [0, 1], got {level}; e.g. 0.3 corrupts 30% of the pixels.")
         if kind == "masking" and self.rescale and level >= 1:
-            raise ValueError(f"rescale=true divides the surviving pixels by 1 - {level_arg}, so {level_arg} must be "
+            raise ConfigError(f"rescale=true divides the surviving pixels by 1 - {level_arg}, so {level_arg} must be "
                              f"below 1 for masking, got {level}; lower it or set rescale: false.")
         return kind, float(level)
 

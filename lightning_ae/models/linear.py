@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
 from lightning_ae.models.autoencoder import Autoencoder
-from lightning_ae.networks import linear_layers
+from lightning_ae.networks import Init, linear_layers
 
 
 def principal_angles(a: Tensor, b: Tensor) -> Tensor:
@@ -34,7 +35,7 @@ class LinearAutoencoder(Autoencoder):
         init: xavier (default), he or default.
     """
 
-    def __init__(self, latent_dim: int = 2, hidden_dims: Sequence[int] = (), init: str = "xavier", **kwargs) -> None:
+    def __init__(self, latent_dim: PositiveInt = 2, hidden_dims: Sequence[PositiveInt] = (), init: Init = "xavier", **kwargs) -> None:
         super().__init__(hidden_dims=hidden_dims, latent_dim=latent_dim, activation="linear",
                          code_activation="linear", output_activation="linear", loss="mse", init=init, **kwargs)
 

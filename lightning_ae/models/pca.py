@@ -9,8 +9,10 @@ covariance gives the components. `fit`, `test` and `predict` run through the CLI
 from __future__ import annotations
 
 import torch
+from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
+from lightning_ae.errors import ConfigError
 from lightning_ae.models.base import AutoencoderModule
 
 
@@ -21,10 +23,10 @@ class PCA(AutoencoderModule):
         n_components: number of principal components (the code size).
     """
 
-    def __init__(self, n_components: int = 2, **kwargs) -> None:
+    def __init__(self, n_components: PositiveInt = 2, **kwargs) -> None:
         super().__init__(**kwargs)
-        if not 0 < n_components <= self.input_dim:
-            raise ValueError(f"n_components must be between 1 and {self.input_dim}, got {n_components}.")
+        if n_components > self.input_dim:
+            raise ConfigError(f"n_components must be between 1 and {self.input_dim}, got {n_components}.")
         self.latent_dim = n_components
         self.automatic_optimization = False  # nothing to optimise: fitting is closed form
         d = self.input_dim
@@ -66,7 +68,7 @@ class PCA(AutoencoderModule):
             torch.distributed.all_reduce(packed)
             n, total, scatter = int(packed[0].item()), packed[1 : 1 + len(total)], packed[1 + len(total) :].view_as(scatter)
         if n < 2:
-            raise ValueError("PCA needs at least two training images.")
+            raise ConfigError("PCA needs at least two training images.")
         mean = total / n
         cov = (scatter - n * torch.outer(mean, mean)) / (n - 1)
         _, s, vh = torch.linalg.svd(cov)  # symmetric PSD: singular vectors = eigenvectors

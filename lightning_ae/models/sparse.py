@@ -10,6 +10,7 @@ with nonnegativity constraints", IEEE TNNLS 2016 (non-negative weights).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from matplotlib import pyplot as plt
@@ -18,9 +19,11 @@ from torch import Tensor
 
 from lightning_ae import losses
 from lightning_ae.models.autoencoder import Autoencoder
-from lightning_ae.networks import check_choice, linear_layers
+from jsonargparse.typing import NonNegativeFloat, OpenUnitInterval, PositiveInt
 
-PENALTIES = ("kl", "l1")
+from lightning_ae.errors import ConfigError
+from lightning_ae.networks import Activation, Init, linear_layers
+
 
 
 class SparseAutoencoder(Autoencoder):
@@ -43,30 +46,21 @@ class SparseAutoencoder(Autoencoder):
 
     def __init__(
         self,
-        latent_dim: int = 1000,
-        hidden_dims: Sequence[int] = (),
-        activation: str = "elu",
-        code_activation: str = "sigmoid",
-        output_activation: str = "linear",
-        init: str = "he",
-        penalty: str = "kl",
-        sparsity_target: float = 0.1,
-        sparsity_weight: float = 0.2,
+        latent_dim: PositiveInt = 1000,
+        hidden_dims: Sequence[PositiveInt] = (),
+        activation: Activation = "elu",
+        code_activation: Literal["sigmoid", "relu"] = "sigmoid",
+        output_activation: Literal["sigmoid", "linear"] = "linear",
+        init: Init = "he",
+        penalty: Literal["kl", "l1"] = "kl",
+        sparsity_target: OpenUnitInterval = 0.1,
+        sparsity_weight: NonNegativeFloat = 0.2,
         nonneg_weights: bool = False,
         **kwargs,
     ) -> None:
-        check_choice("penalty", penalty, PENALTIES)
-        if not 0.0 < sparsity_target < 1.0:
-            raise ValueError(f"sparsity_target (rho) must be in (0, 1), got {sparsity_target}; "
-                             "e.g. 0.1 asks each code unit to be active 10% of the time.")
-        if not sparsity_weight >= 0.0:
-            raise ValueError(f"sparsity_weight (beta) must be >= 0, got {sparsity_weight}; 0 turns the penalty off.")
         if penalty == "kl" and code_activation != "sigmoid":
-            raise ValueError(f"penalty='kl' needs code_activation='sigmoid' (activations in (0, 1)), "
-                             f"got {code_activation!r}; use penalty='l1' for other code activations.")
-        if code_activation not in ("sigmoid", "relu"):
-            raise ValueError(f"code_activation must be non-negative for a sparse code: sigmoid or relu, "
-                             f"got {code_activation!r}.")
+            raise ConfigError(f"penalty='kl' needs code_activation='sigmoid' (activations in (0, 1)), "
+                              f"got {code_activation!r}; use penalty='l1' for other code activations.")
         super().__init__(hidden_dims=hidden_dims, latent_dim=latent_dim, activation=activation,
                          code_activation=code_activation, output_activation=output_activation, loss="mse",
                          init=init, **kwargs)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal
 
+from jsonargparse.typing import PositiveInt
 from torch import Tensor
 from torchvision.utils import make_grid
 
+from lightning_ae.errors import ConfigError
 from lightning_ae.models.autoencoder import Autoencoder
-from lightning_ae.networks import linear_layers
+from lightning_ae.networks import Activation, Init, linear_layers
 
 
 class StackedAutoencoder(Autoencoder):
@@ -29,33 +32,33 @@ class StackedAutoencoder(Autoencoder):
         code_activation: activation of the code layer (elu: Géron's code layer is a hidden layer too).
         output_activation: linear (Géron) or sigmoid.
         init: he (Géron's variance scaling), xavier or default.
-        weight_decay: L2 penalty of Adam: adds `weight_decay * w` to each gradient, the gradient of
-            TensorFlow's `l2_regularizer(weight_decay)` (it also decays the biases, which TF did not).
         num_filters: first-layer filters (rows of the first weight matrix) in the `stacked/filters` picture.
-        **kwargs: `tie_weights` and the optimizer arguments of `AutoencoderModule`.
+        **kwargs: `tie_weights` and the arguments of `AutoencoderModule`. The notebook's L2 penalty
+            1e-4 is Adam's `weight_decay` in the configs' `optimizer:` section: it adds
+            `weight_decay * w` to each gradient, the gradient of TensorFlow's
+            `l2_regularizer(weight_decay)` (it also decays the biases, which TF did not).
     """
 
     def __init__(
         self,
-        hidden_dims: Sequence[int] = (300,),
-        latent_dim: int = 150,
-        activation: str = "elu",
-        code_activation: str = "elu",
-        output_activation: str = "linear",
-        init: str = "he",
-        weight_decay: float = 1e-4,
-        num_filters: int = 25,
+        hidden_dims: Sequence[PositiveInt] = (300,),
+        latent_dim: PositiveInt = 150,
+        activation: Activation = "elu",
+        code_activation: Activation = "elu",
+        output_activation: Literal["sigmoid", "linear"] = "linear",
+        init: Init = "he",
+        num_filters: PositiveInt = 25,
         **kwargs,
     ) -> None:
         super().__init__(hidden_dims=hidden_dims, latent_dim=latent_dim, activation=activation,
                          code_activation=code_activation, output_activation=output_activation, loss="mse", init=init,
-                         weight_decay=weight_decay, **kwargs)
+                         **kwargs)
         first = linear_layers(self.encoder)[0].out_features
-        if not 0 < num_filters <= first:
-            raise ValueError(f"num_filters must be between 1 and the first layer's {first} units, got {num_filters}.")
+        if num_filters > first:
+            raise ConfigError(f"num_filters must be between 1 and the first layer's {first} units, got {num_filters}.")
         side = math.isqrt(self.input_dim)
         if side * side != self.input_dim:
-            raise ValueError(f"the filters picture needs square images; input_dim={self.input_dim} is not a square.")
+            raise ConfigError(f"the filters picture needs square images; input_dim={self.input_dim} is not a square.")
         self.num_filters, self.side = num_filters, side
 
     def filters(self) -> Tensor:

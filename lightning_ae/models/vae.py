@@ -25,7 +25,9 @@ from torch import Tensor, nn
 
 from lightning_ae import figures, losses
 from lightning_ae.models.base import AutoencoderModule
-from lightning_ae.networks import ACTIVATIONS, check_choice, check_dims, init_linear, mlp
+from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveInt
+
+from lightning_ae.networks import Activation, Init, init_linear, mlp
 
 MANIFOLD_STEPS = 20  # the 2-D manifold picture is a MANIFOLD_STEPS x MANIFOLD_STEPS grid of decoded codes
 INTERPOLATION_STEPS = 8  # decoded codes between (and including) the two end points of a row
@@ -58,25 +60,17 @@ class VariationalAutoencoder(AutoencoderModule):
 
     def __init__(
         self,
-        hidden_dims: Sequence[int] = (500, 500),
-        latent_dim: int = 20,
-        activation: str = "elu",
-        init: str = "he",
-        kl_weight: float = 1.0,
-        nll_samples: int = 100,
-        nll_images: int | None = 1000,
-        nll_batch: int = 20_000,
+        hidden_dims: Sequence[PositiveInt] = (500, 500),
+        latent_dim: PositiveInt = 20,
+        activation: Activation = "elu",
+        init: Init = "he",
+        kl_weight: NonNegativeFloat = 1.0,
+        nll_samples: PositiveInt = 100,
+        nll_images: NonNegativeInt | None = 1000,
+        nll_batch: PositiveInt = 20_000,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        check_dims(hidden_dims, latent_dim)
-        check_choice("activation", activation, ACTIVATIONS)
-        if kl_weight < 0:
-            raise ValueError(f"kl_weight must be >= 0 (1 for the ELBO), got {kl_weight}.")
-        if nll_samples < 1 or nll_batch < 1:
-            raise ValueError(f"nll_samples and nll_batch must be positive integers, got {nll_samples} and {nll_batch}.")
-        if nll_images is not None and nll_images < 0:
-            raise ValueError(f"nll_images must be >= 0 (0 skips test/nll; null: every test image), got {nll_images}.")
         self.latent_dim = latent_dim
         self.kl_weight = kl_weight
         features = hidden_dims[-1] if len(hidden_dims) else self.input_dim

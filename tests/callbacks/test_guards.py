@@ -12,7 +12,7 @@ from lightning_ae.errors import NonFiniteLossError
 
 
 def _trainer(step: int = 0):
-    return SimpleNamespace(global_step=step, current_epoch=0, optimizers=[], checkpoint_callback=None)
+    return SimpleNamespace(global_step=step, current_epoch=0, optimizers=[], checkpoint_callback=None, checkpoint_callbacks=[])
 
 
 def _feed(guard, losses, start=1):

@@ -6,10 +6,12 @@ import json
 
 import pytest
 import torch
+from jsonargparse import ArgumentError, ArgumentParser
 
 from conftest import ROOT
 from lightning_ae.callbacks.probes import RepresentationProbes, knn_accuracy, linear_probe_accuracy
 from lightning_ae.models import PCA
+from lightning_ae.callbacks import latest_checkpoint
 
 
 def clustered_codes(n: int, seed: int, spread: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -55,21 +57,22 @@ def test_pca2_codes_are_far_worse_neighbours_than_pixels(mnist):
     assert knn_pixels > 0.9 and knn_pixels > knn_pca + 0.35
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"train_samples": 0}, "train_samples"),
-    ({"knn_k": 0}, "knn_k"),
-    ({"embedding_points": -1}, "embedding_points"),
-])
-def test_bad_arguments_name_the_problem(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        RepresentationProbes(**kwargs)
+@pytest.mark.parametrize("option, value", [("train_samples", "0"), ("test_samples", "-1"), ("knn_k", "0"),
+                                           ("probe_steps", "0"), ("probe_l2", "-0.1"), ("embedding_points", "-1"),
+                                           ("batch_size", "0")])
+def test_bad_arguments_are_refused_when_parsed(option, value):
+    parser = ArgumentParser(exit_on_error=False)
+    parser.add_class_arguments(RepresentationProbes, "probes")
+    with pytest.raises(ArgumentError, match=f"probes.{option}"):
+        parser.parse_args([f"--probes.{option}", value])
+    assert parser.parse_args(["--probes.train_samples", "null", "--probes.embedding_points", "0"]).probes.train_samples is None
 
 
 def test_cli_test_run_records_probe_accuracies_and_projector_files(run_cli, tmp_path):
     config = str(ROOT / "configs" / "pca_2d.yaml")
     args = ["--config", config, "--trainer.logger.init_args.version", "probe", "--probes.embedding_points", "300"]
     fit = run_cli("fit", *args)
-    run_cli("test", *args, "--ckpt_path", fit.trainer.checkpoint_callback.last_model_path)
+    run_cli("test", *args, "--ckpt_path", latest_checkpoint(fit.trainer))
     run_dir = tmp_path / "logs" / "pca_2d" / "probe"
     metrics = json.loads((run_dir / "run.json").read_text())["test"]["metrics"]
     assert 0.2 < metrics["test/knn_acc"] < 0.6 and 0.2 < metrics["test/probe_acc"] < 0.6

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
+from jsonargparse import ArgumentError
 import torch
 
 from lightning_ae.models import Autoencoder
+from typed import build
 
 
 def test_seed_and_hinton_architectures():
@@ -23,15 +27,14 @@ def test_seed_and_hinton_architectures():
 @pytest.mark.parametrize("kwargs, message", [
     ({"latent_dim": 0}, "latent_dim"),
     ({"hidden_dims": [512, -3]}, "hidden_dims"),
-    ({"activation": "swish"}, "elu, relu, sigmoid, tanh, linear"),
-    ({"loss": "l1"}, "mse, bce"),
-    ({"optimizer": "lamb"}, "adam"),
-    ({"lr": -1.0}, "lr"),
+    ({"activation": "swish"}, "activation"),
+    ({"loss": "l1"}, "loss"),
+    ({"optimizer": "lamb"}, "optimizer"),
     ({"loss": "bce", "output_activation": "linear"}, "sigmoid"),
 ])
 def test_bad_hyperparameters_name_the_problem(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        Autoencoder(**kwargs)
+    with pytest.raises((ArgumentError, ValueError), match=message):
+        build(Autoencoder, **kwargs)
 
 
 def test_overfits_a_slice_of_real_digits(mnist):
@@ -50,8 +53,10 @@ def test_overfits_a_slice_of_real_digits(mnist):
 
 
 def test_hparams_are_saved_for_checkpoints():
-    ae = Autoencoder(hidden_dims=[64], latent_dim=3, lr=0.01)
-    assert ae.hparams.hidden_dims == [64] and ae.hparams.latent_dim == 3 and ae.hparams.lr == 0.01
+    ae = Autoencoder(hidden_dims=[64], latent_dim=3, optimizer=partial(torch.optim.Adam, lr=0.01))
+    assert ae.hparams.hidden_dims == [64] and ae.hparams.latent_dim == 3
+    assert "optimizer" not in ae.hparams  # a callable: not saved, so checkpoints stay plain data
+    assert ae.configure_optimizers().param_groups[0]["lr"] == 0.01
 
 
 def test_tied_weights_share_the_encoder_matrices():

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
+from jsonargparse import ArgumentError
 import torch
 from torch import nn
 
 from conftest import ROOT
 from lightning_ae.models import StackedAutoencoder
+from lightning_ae.callbacks import latest_checkpoint
+from typed import build
 
 
 def weights(model: nn.Module) -> int:
@@ -21,9 +26,9 @@ def test_geron_architecture_and_defaults():
     assert isinstance(ae.encoder[-1], nn.ELU) and isinstance(ae.decoder[-1], nn.Identity)  # ELU code, linear output
     x = torch.rand(5, 784)
     assert ae.encode(x).shape == (5, 150) and ae(x).shape == (5, 784)
-    assert ae.hparams.weight_decay == 1e-4 and ae.hparams.init == "he"
+    assert ae.hparams.init == "he"
     opt = ae.configure_optimizers()
-    assert isinstance(opt, torch.optim.Adam) and opt.param_groups[0]["weight_decay"] == 1e-4
+    assert isinstance(opt, torch.optim.Adam)  # the notebook's L2 1e-4 is configs/stacked.yaml's optimizer: section
     first = ae.encoder[0].weight
     assert abs(first.std().item() - (2 / 784) ** 0.5) < 0.005  # He: std sqrt(2 / fan_in)
 
@@ -56,21 +61,20 @@ def test_filters_picture_shows_the_first_rows_of_w1():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"num_filters": 0}, "num_filters must be between 1 and the first layer's 300 units, got 0"),
-    ({"num_filters": 301}, "num_filters"),
+    ({"num_filters": 0}, "num_filters"),
+    ({"num_filters": 301}, "num_filters must be between 1 and the first layer's 300 units, got 301"),
     ({"input_dim": 780}, "not a square"),
-    ({"weight_decay": -1.0}, "weight_decay"),
-    ({"activation": "swish"}, "elu, relu"),
+    ({"activation": "swish"}, "activation"),
 ])
 def test_bad_hyperparameters_name_the_problem(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        StackedAutoencoder(**kwargs)
+    with pytest.raises((ArgumentError, ValueError), match=message):
+        build(StackedAutoencoder, **kwargs)
 
 
 def test_learns_on_real_digits(mnist):
     torch.manual_seed(0)
     x = mnist.split("train")[0][:600]
-    ae = StackedAutoencoder(hidden_dims=[64], latent_dim=32, lr=0.003)
+    ae = StackedAutoencoder(hidden_dims=[64], latent_dim=32, optimizer=partial(torch.optim.Adam, lr=0.003, weight_decay=1e-4))
     opt = ae.configure_optimizers()
     with torch.no_grad():
         start = torch.mean((ae(x) - x) ** 2).item()
@@ -86,7 +90,7 @@ def test_learns_on_real_digits(mnist):
 def test_cli_writes_the_filters_png(config, run_cli, tmp_path):
     run = run_cli("fit", "--config", str(ROOT / "configs" / f"{config}.yaml"))
     run_cli("test", "--config", str(ROOT / "configs" / f"{config}.yaml"),
-            "--ckpt_path", run.trainer.checkpoint_callback.last_model_path)
+            "--ckpt_path", latest_checkpoint(run.trainer))
     pngs = {p.name for p in (tmp_path / "logs").rglob("figures/*.png")}
     assert {"stacked_filters.png", "recon_grid.png"} <= pngs
     assert run.model.tie_weights is (config == "tied")
