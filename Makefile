@@ -22,7 +22,7 @@ define repro
 endef
 
 help:  ## list the targets
-	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
 
 install: $(STAMP)  ## create .venv and install the project with its test extras
 
@@ -34,19 +34,29 @@ $(STAMP): pyproject.toml
 test: install  ## run the test suite (unit tests + CLI runs on a slice of real MNIST)
 	$(PY) -m pytest -q
 
+.PHONY: test-fast
+# one BLAS/OpenMP thread unless OMP_NUM_THREADS says otherwise: the unit tests' tensors are small, and on a
+# shared 2-core machine two spinning threads per process made the tier 3.5x slower (34 s vs 2 min)
+test-fast: install  ## the unit tier: every test not marked slow (no real MNIST, CLI run or subprocess), under a minute
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q -m "not slow"
+
 run: install  ## the main job: 2-D autoencoder (5 epochs) vs PCA-2, test MSEs and figures
 	rm -rf $(LOGS)/ae_2d/run $(LOGS)/pca_2d/run
-	$(CLI) fit  --config configs/pca_2d.yaml --trainer.logger.init_args.version run
-	$(CLI) test --config configs/pca_2d.yaml --trainer.logger.init_args.version run --ckpt_path $(LOGS)/pca_2d/run/checkpoints/last.ckpt
-	$(CLI) fit  --config configs/ae_2d.yaml --trainer.logger.init_args.version run
-	$(CLI) test --config configs/ae_2d.yaml --trainer.logger.init_args.version run --ckpt_path $(LOGS)/ae_2d/run/checkpoints/last.ckpt
+	$(CLI) fit --config configs/pca_2d.yaml --trainer.logger.init_args.version run --test_after_fit true
+	$(CLI) fit --config configs/ae_2d.yaml --trainer.logger.init_args.version run --test_after_fit true
 	$(PY) -m lightning_ae.summary $(LOGS)/pca_2d/run $(LOGS)/ae_2d/run
 
-bench: install  ## seconds/epoch of the CLI pipeline vs a plain PyTorch loop, peak memory
-	$(PY) -m lightning_ae.bench
+# KERAS_PYTHON: a Python with `pip install keras torch` (a venv of its own) adds the seed's Keras script
+KERAS_PYTHON ?=
+bench: install  ## `lightning-ae fit` as a whole process vs a plain PyTorch script (and Keras), start-up, s/epoch
+	$(PY) -m lightning_ae.bench $(if $(KERAS_PYTHON),--keras-python $(KERAS_PYTHON)) $(BENCH_ARGS)
 
 tensorboard: install  ## open the logs in TensorBoard
 	$(VENV)/bin/tensorboard --logdir $(LOGS)
+
+.PHONY: tensorboard-screenshots
+tensorboard-screenshots: install  ## PNGs of TensorBoard's dashboards over $(LOGS) in $(LOGS)/screenshots (headless chromium)
+	$(PY) -m lightning_ae.tbserver --logdir $(LOGS) --out $(LOGS)/screenshots
 
 clean:  ## remove logs, caches (keeps .venv)
 	rm -rf $(LOGS)/* .pytest_cache
@@ -69,7 +79,7 @@ QUICK_ARGS := --trainer.max_epochs 2 --trainer.limit_train_batches 20 --trainer.
 	--trainer.enable_progress_bar false --probes.train_samples 2000 --probes.probe_steps 50
 repro-quick: install  ## every reproduction on a few CPU minutes' budget; report in logs/quick/report
 	$(MAKE) --no-print-directory repro LOGS=$(LOGS)/quick REPORT_DIR=$(LOGS)/quick/report REPRO_ARGS="$(QUICK_ARGS)" \
-		VAE_NLL_SAMPLES=50 VAE_NLL_IMAGES=200 LABELS="100 1000" CLASSIFIER_ARGS="--steps 20 --full-epochs 1"
+		VAE_NLL_SAMPLES=50 VAE_NLL_IMAGES=200 BURDA_NLL="--model.init_args.nll_samples 50 --model.init_args.nll_images 200" LABELS="100 1000" CLASSIFIER_ARGS="--steps 20 --full-epochs 1"
 
 report: install  ## write reports/README.md from the finished runs (numbers beside the published ones)
 	$(PY) -m lightning_ae.report --logs $(LOGS) --out $(REPORT_DIR)

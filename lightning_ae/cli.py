@@ -11,20 +11,22 @@ sections (`--optimizer AdamW --optimizer.lr 3e-3`), linked to the model's inject
 
 from __future__ import annotations
 
+import lightning_ae.quiet  # noqa: F401  (first: the library messages it silences start at import)
+
 import os
 import sys
 from pathlib import Path
 
 import lightning as L
 from jsonargparse.typing import PositiveInt
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import LightningCLI, LRSchedulerTypeTuple
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.optim import Optimizer
 
 from lightning_ae.callbacks import CodesWriter, ImageLogger, RepresentationProbes, RunRecord
-from lightning_ae.callbacks.checkpoint import LatestCheckpoint
+from lightning_ae.callbacks.checkpoint import BestCheckpoint, LatestCheckpoint, latest_checkpoint
 from lightning_ae.callbacks.guards import CheckpointOnInterrupt, NonFiniteGuard
 from lightning_ae.checkpoints import CheckpointError, checkpoint_problem, missing_checkpoint
 from lightning_ae.data import MNISTDataModule
@@ -51,7 +53,7 @@ class AutoencoderCLI(LightningCLI):
         # model's `optimizer` / `lr_scheduler` arguments (lightning_ae.models.system), not patched in
         parser.add_optimizer_args((Optimizer,), link_to="model.init_args.optimizer")
         parser.add_lr_scheduler_args(LRSchedulerTypeTuple, link_to="model.init_args.lr_scheduler")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")  # the best, by val/loss
+        parser.add_lightning_class_args(BestCheckpoint, "checkpoint")  # the best, by val/loss
         parser.set_defaults({"checkpoint.monitor": "val/loss", "checkpoint.mode": "min",
                              "checkpoint.filename": "best-epoch{epoch:03d}", "checkpoint.auto_insert_metric_name": False})
         parser.add_lightning_class_args(LatestCheckpoint, "last_checkpoint")  # last.ckpt: the latest weights
@@ -63,6 +65,10 @@ class AutoencoderCLI(LightningCLI):
                             help="batches between redraws of the progress bar (when it is on)")
         parser.add_argument("--name", type=str | None, default=None,
                             help="run name: logs go to logs/<name>/version_N (default: the last config file's name)")
+        parser.add_argument("--test_after_fit", type=bool, default=False,
+                            help="fit only: then test the run's last.ckpt in the same process, as `lightning-ae "
+                                 "test --ckpt_path <run>/checkpoints/last.ckpt` would, without a second start-up "
+                                 "and data load")
 
     def instantiate_trainer(self, **kwargs):
         """Lightning's default progress bar, redrawn every `progress_bar_refresh_rate` batches (each
@@ -73,7 +79,15 @@ class AutoencoderCLI(LightningCLI):
         chosen = chosen if isinstance(chosen, list) else [chosen]
         if config.trainer.enable_progress_bar is not False and not any(isinstance(c, ProgressBar) for c in chosen):
             kwargs["callbacks"] = [*chosen, TQDMProgressBar(refresh_rate=config.progress_bar_refresh_rate)]
-        return super().instantiate_trainer(**kwargs)
+        trainer = super().instantiate_trainer(**kwargs)
+        _cheap_cuda_check(str(config.trainer.strategy))
+        if self.subcommand:  # leave out the callbacks with nothing to do in this subcommand: Lightning still
+            # calls each ~6 times a training step (CodesWriter works in predict, the probes in test)
+            idle = {"fit": (CodesWriter,) if config.get("test_after_fit") else (CodesWriter, RepresentationProbes),
+                    "validate": (CodesWriter, RepresentationProbes), "test": (CodesWriter,),
+                    "predict": (RepresentationProbes,)}.get(self.subcommand, ())
+            trainer.callbacks[:] = [c for c in trainer.callbacks if not isinstance(c, idle)]
+        return trainer
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
@@ -82,6 +96,15 @@ class AutoencoderCLI(LightningCLI):
         name = config.get("name") or (Path(str(config.config[-1])).stem if config.get("config") else None)
         if name and getattr(logger, "class_path", "").endswith("TensorBoardLogger") and logger.init_args.name == "default":
             logger.init_args.name = name
+
+    def after_fit(self) -> None:
+        """`--test_after_fit true`: test the last checkpoint of the run just fitted (its weights in memory
+        when no last.ckpt was written), in this process, into the same run folder and run.json. The test
+        results go to run.json and TensorBoard; `python -m lightning_ae.summary <run>` prints them."""
+        if not self.config.fit.get("test_after_fit") or self.trainer.interrupted:
+            return
+        self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=latest_checkpoint(self.trainer),
+                          verbose=False, weights_only=True)  # data, never code (lightning_ae.checkpoints)
 
     def parse_arguments(self, parser, args) -> None:
         """Parse; note the configured model before LightningCLI applies a checkpoint's hyperparameters."""
@@ -111,6 +134,17 @@ class AutoencoderCLI(LightningCLI):
         if changed:
             rank_zero_info("lightning-ae: the model is built with the checkpoint's hyperparameters: " + ", ".join(
                 f"{k}={v!r} (config: {c!r})" for k, (v, c) in changed.items()))
+
+
+def _cheap_cuda_check(strategy: str) -> None:
+    """Undo lightning 2.6's `PYTORCH_NVML_BASED_CUDA_CHECK=1` (set when it is imported, so that
+    `torch.cuda.is_available()` asks NVML and never initialises CUDA in a process that will fork)
+    once the Trainer is built: torch's optimizers call `is_available()` at every `step()`, and the
+    NVML way loads libnvidia-ml each time, ~0.1-0.3 ms a step (2-3% of a CPU step of the seed
+    network; a plain script without Lightning never pays it). Kept for the strategies that fork
+    (ddp_fork, ddp_notebook); `ddp` and `ddp_spawn` start fresh processes."""
+    if "fork" not in strategy and "notebook" not in strategy:
+        os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
 
 
 def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:

@@ -9,6 +9,7 @@ whole set is moved to the device once. Callbacks and experiments get images and 
 
 from __future__ import annotations
 
+import inspect
 from typing import Literal
 
 import lightning as L
@@ -79,7 +80,10 @@ class MNISTDataModule(L.LightningDataModule):
         if num_labeled is not None and labeled_fraction is not None:
             raise ConfigError(f"num_labeled={num_labeled} and labeled_fraction={labeled_fraction} are both "
                                      "set; set only one of them (the other to null).")
-        self.save_hyperparameters()
+        # our frame, passed in: by itself Lightning 2.6's `save_hyperparameters` leaves a reference cycle
+        # through its own frame that keeps this object (~400 MB of tensors once set up) alive until a
+        # full garbage collection, which a long process (the test suite) seldom runs
+        self.save_hyperparameters(frame=inspect.currentframe())
         self.data_dir, self.download, self.batch_size = data_dir, download, batch_size
         self.tensors: dict[str, tuple[Tensor, Tensor]] = {}
 
@@ -163,6 +167,14 @@ class MNISTDataModule(L.LightningDataModule):
 
     def predict_dataloader(self) -> TensorLoader:
         return self.test_dataloader()
+
+    def teardown(self, stage: str) -> None:
+        """Let go of the tensors when Lightning ends a fit, validate, test or predict run. The Trainer
+        and the DataModule refer to each other, so a finished pair lives until a full garbage
+        collection, which a long process running many of them (the test suite) seldom gets: without
+        this each kept ~400 MB. A later `setup`/`split` rebuilds them from the files' bytes, which
+        `lightning_ae.idx` keeps, without reading a file again."""
+        self.tensors = {}
 
     def split(self, name: Literal["train", "val", "test", "full_train"], as_seen: bool = False) -> tuple[Tensor, Tensor]:
         """The whole split `name` as (images, labels): the data protocol callbacks and experiments use.

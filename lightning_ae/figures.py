@@ -1,17 +1,42 @@
-"""Pictures of the classic posts: digit grids (torchvision's make_grid) and latent scatter plots."""
+"""Pictures of the classic posts, drawn to be read at TensorBoard's default size.
+
+TensorBoard's image cards are about `WIDTH` = 350 pixels wide and shrink anything wider, so every
+picture is a matplotlib figure `WIDTH` pixels wide (drawn at `DPI`): digits at `SCALE` = 2 screen
+pixels per image pixel (nearest neighbour, never blurred), lines wrapped so that a row of digits fits,
+rows labelled on the left ("original", "PCA, k components", the model), a title, axis labels and a
+legend per digit on the scatter plots. The same figures are written as PNG files at test end.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless: figures go to TensorBoard and PNG files
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.textpath import TextPath  # noqa: E402
 from torch import Tensor  # noqa: E402
 from torchvision.utils import make_grid, save_image  # noqa: E402
+
+WIDTH = 350  # pixels: the width of an image card in TensorBoard's IMAGES dashboard
+HEIGHT = 230  # pixels: about the height of the image area of a TIME SERIES card (~390 x 210)
+DPI = 100
+SCALE = 2  # screen pixels per image pixel
+PAD = 1  # image pixels between digits (2 screen pixels)
+FONT = 9  # points (12.5 pixels at DPI 100)
+SMALL = 8  # points: captions, axis labels, legend
+CHAR_PX = 7.2  # average width of a character of the bold title font, pixels
+LINE_PX = 15  # height of a line of title text, pixels
+CAPTION = 7  # image pixels above a row for its caption (14 screen pixels)
+MARGIN = 4  # pixels around the picture
+DIGIT_COLORS = plt.get_cmap("tab10")
 
 
 def digit_grid(rows: list[Tensor], side: int = 28) -> Tensor:
@@ -21,25 +46,160 @@ def digit_grid(rows: list[Tensor], side: int = 28) -> Tensor:
     return make_grid(images, nrow=n, padding=2, pad_value=0.5)
 
 
-def scatter_figure(panels: dict[str, tuple[Tensor, Tensor]], max_points: int = 5000) -> Figure:
-    """Side-by-side scatter plots of 2-D codes coloured by digit, one panel per {title: (z, y)}."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4), squeeze=False)
-    for ax, (title, (z, y)) in zip(axes[0], panels.items()):
-        z, y = z[:max_points].detach().float().cpu(), y[:max_points].cpu()
-        points = ax.scatter(z[:, 0], z[:, 1], c=y, s=4, cmap="tab10", vmin=-0.5, vmax=9.5)
-        ax.set_title(title)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.colorbar(points, ax=axes[0].tolist(), ticks=range(10), label="digit")
+def text_px(text: str, size: float = FONT) -> float:
+    """Width in pixels of the widest line of `text` in the figures' font at `size` points."""
+    return max((TextPath((0, 0), line, size=size * DPI / 72).get_extents().width for line in text.split("\n") if line),
+               default=0.0)
+
+
+def short_name(name: str, width: int = 12) -> str:
+    """A class name on lines of at most about `width` characters: 'VariationalAutoencoder' -> 'Variational\\nAutoencoder'."""
+    if len(name) <= width or not name.endswith("Autoencoder") or name == "Autoencoder":
+        return name
+    return name[: -len("Autoencoder")] + "\nAutoencoder"
+
+
+def _title_lines(title: str | None, width_px: int) -> list[str]:
+    if not title:
+        return []
+    chars = max(10, int(width_px / CHAR_PX))
+    return [line for part in title.split("\n") for line in textwrap.wrap(part, chars) or [""]]
+
+
+def _layout(n: int, rows: int, per_line: int, side: int, above: int, gap: int) -> tuple[int, int, list[int]]:
+    """(height, width, top of every line) of a canvas of `rows` rows of n images wrapped every
+    `per_line`: block b holds images [b * per_line, (b + 1) * per_line) of every row, in row order;
+    `above` blank pixels over each line (its caption), `gap` more between blocks. Native pixels."""
+    cell, blocks = side + PAD, math.ceil(n / per_line)
+    tops, top = [], PAD
+    for b in range(blocks):
+        for _ in range(rows):
+            tops.append(top + above)
+            top += above + cell
+        top += gap
+    return top - gap, per_line * cell + PAD, tops
+
+
+def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: str | None = None,
+                  per_line: int | None = None, side: int = 28, scale: int = SCALE, width: int = WIDTH) -> Figure:
+    """Rows of images (each (n, side*side), pixels in [0, 1]) at `scale` screen pixels per pixel,
+    each row under its caption ("original", "PCA, 2 components", ...).
+
+    A row's n images are wrapped every `per_line` images (default: as many as fit in `width`
+    pixels), so the figure fits a TensorBoard image card and the digits keep their size; each block
+    of wrapped lines repeats the captions. The canvas is the image of the figure's first axes (`scale`
+    times the native pixels); `cell(fig, row, i)` reads an image back.
+    """
+    arrays = [r.detach().float().cpu().clamp(0, 1).reshape(-1, side, side).numpy() for r in rows]
+    n = arrays[0].shape[0]
+    fit = max(1, (width // scale - PAD) // (side + PAD))
+    per_line = min(n, per_line or fit)
+    per_line = math.ceil(n / math.ceil(n / per_line))  # even blocks: 10 images in lines of 5, not 6 + 4
+    above = CAPTION if captions else 0
+    h, w, tops = _layout(n, len(arrays), per_line, side, above, gap=4 if len(arrays) > 1 else 0)
+    canvas = np.ones((h, w), dtype=np.float32)
+    for line, top in enumerate(tops):
+        block, r = divmod(line, len(arrays))
+        for j, image in enumerate(arrays[r][block * per_line : (block + 1) * per_line]):
+            left = PAD + j * (side + PAD)
+            canvas[top : top + side, left : left + side] = image
+    canvas = canvas.repeat(scale, 0).repeat(scale, 1)
+    fig_w = max(width, w * scale)
+    title_lines = _title_lines(title, fig_w - 2 * MARGIN)
+    title_px = len(title_lines) * LINE_PX + (2 if title_lines else 0)
+    fig_h = h * scale + title_px
+    fig = plt.figure(figsize=(fig_w / DPI, fig_h / DPI), dpi=DPI)
+    left = (fig_w - w * scale) // 2
+    ax = fig.add_axes((left / fig_w, 0, w * scale / fig_w, h * scale / fig_h))
+    ax.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest", aspect="equal")
+    ax.set_axis_off()
+    ax.set_label(json.dumps({"rows": len(arrays), "per_line": per_line, "side": side, "scale": scale, "tops": tops}))
+    if captions:
+        for line, top in enumerate(tops):
+            y = fig_h - title_px - (top - above / 2) * scale
+            fig.text((left + PAD * scale) / fig_w, y / fig_h, captions[line % len(captions)], ha="left",
+                     va="center", fontsize=SMALL)
+    if title_lines:
+        fig.text(0.5, 1 - 1 / fig_h, "\n".join(title_lines), ha="center", va="top", fontsize=FONT,
+                 linespacing=1.1, fontweight="bold")
+    return fig
+
+
+def cell(fig: Figure, row: int, index: int) -> np.ndarray:
+    """Image `index` of row `row` of a `labelled_grid` figure, as native pixels (side, side)."""
+    ax = fig.axes[0]
+    layout = json.loads(ax.get_label())
+    side, scale, per_line, rows = layout["side"], layout["scale"], layout["per_line"], layout["rows"]
+    block, j = divmod(index, per_line)
+    top, left = layout["tops"][block * rows + row], PAD + j * (side + PAD)
+    pixels = np.asarray(ax.images[0].get_array())[::scale, ::scale]
+    return pixels[top : top + side, left : left + side]
+
+
+def to_plane(z: Tensor) -> tuple[np.ndarray, str, str, str]:
+    """Codes (N, d) as 2-D points and how: (points (N, 2), x label, y label, what was done).
+
+    d = 2: the codes themselves; d > 2: their first two principal components (PCA of these codes);
+    d = 1: the code against a jittered zero line.
+    """
+    z = z.detach().float().cpu()
+    d = z.shape[1]
+    if d == 2:
+        return z.numpy(), "z1", "z2", "2-D codes"
+    if d == 1:
+        jitter = torch.randn(len(z), generator=torch.Generator().manual_seed(0)) * 0.05
+        return torch.stack([z[:, 0], jitter], 1).numpy(), "z1", "(jitter)", "1-D codes"
+    centred = z - z.mean(0)
+    _, _, v = torch.linalg.svd(centred, full_matrices=False)
+    return (centred @ v[:2].T).numpy(), "PC 1", "PC 2", f"{d}-D codes, first 2 principal components"
+
+
+def scatter_figure(panels: list[tuple[str, np.ndarray, np.ndarray, str, str]], title: str | None = None,
+                   width: int = WIDTH, plot_px: int = 160) -> Figure:
+    """Scatter plots of 2-D points coloured by digit with a legend per digit: one panel per (name,
+    points (N, 2), digits (N,), x label, y label), `width` pixels each, side by side, under `title`
+    (one panel: about 350 x 230 pixels, the size of a TensorBoard card)."""
+    left, legend, bottom = 42, 44, 30
+    plot_w = width - left - legend
+    title_lines = _title_lines(title, width * len(panels) - 2 * MARGIN)
+    title_px = len(title_lines) * LINE_PX + (2 if title_lines else 0)
+    names = [_title_lines(name, plot_w + legend // 2) for name, *_ in panels]
+    name_px = max(len(n) for n in names) * 13 + 4
+    height = title_px + name_px + plot_px + bottom
+    fig_w = width * len(panels)
+    fig = plt.figure(figsize=(fig_w / DPI, height / DPI), dpi=DPI)
+    if title_lines:
+        fig.text(0.5, 1 - 1 / height, "\n".join(title_lines), ha="center", va="top", fontsize=FONT,
+                 fontweight="bold", linespacing=1.1)
+    for i, ((_, points, digits, xlabel, ylabel), name) in enumerate(zip(panels, names)):
+        ax = fig.add_axes(((i * width + left) / fig_w, bottom / height, plot_w / fig_w, plot_px / height))
+        points, digits = np.asarray(points), np.asarray(digits)
+        for d in range(10):
+            mask = digits == d
+            if mask.any():
+                ax.scatter(points[mask, 0], points[mask, 1], s=2, color=DIGIT_COLORS(d), label=str(d),
+                           alpha=0.7, linewidths=0, rasterized=True)
+        ax.set_title("\n".join(name), fontsize=SMALL + 0.5, pad=3, linespacing=1.0)
+        ax.set_xlabel(xlabel, fontsize=SMALL, labelpad=1)
+        ax.set_ylabel(ylabel, fontsize=SMALL, labelpad=1)
+        ax.tick_params(labelsize=SMALL - 1, length=2, pad=1)
+        ax.legend(title="digit", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=SMALL - 1,
+                  title_fontsize=SMALL - 1, markerscale=3, handletextpad=0.0, borderaxespad=0.2,
+                  labelspacing=0.05, handlelength=1.2)
     return fig
 
 
 def save(picture: Tensor | Figure, path: str | Path) -> Path:
-    """Write an image tensor (C, H, W) or a matplotlib figure to a PNG file."""
+    """Write an image tensor (C, H, W) or a matplotlib figure (at its own size) to a PNG file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(picture, Figure):
-        picture.savefig(path, dpi=120, bbox_inches="tight")
+        picture.savefig(path, dpi=picture.dpi)
     else:
         save_image(picture, path)
     return path
+
+
+def upsample(image: Tensor, scale: int = SCALE) -> Tensor:
+    """An image tensor (C, H, W) made `scale` times larger by repeating pixels (nearest neighbour)."""
+    return image.repeat_interleave(scale, -2).repeat_interleave(scale, -1)

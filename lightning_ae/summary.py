@@ -36,7 +36,8 @@ def table(run_dirs: list[str]) -> str:
         record = load(d)
         fit = record.get("fit", {}).get("metrics", {})
         test = record.get("test", {}).get("metrics", {})
-        train_mse = fit.get("train/mse", fit.get("train/loss_epoch", float("nan")))  # PCA logs train/mse
+        # PCA logs train/mse; the others their epoch loss, `train/loss` (`train/loss_epoch` in older runs)
+        train_mse = fit.get("train/mse", fit.get("train/loss", fit.get("train/loss_epoch", float("nan"))))
         cells = [train_mse] + [test.get(c, float("nan")) for c in COLUMNS]
         lines.append(f"{str(d):<28}" + "".join(f"{v:>24.4f}" for v in cells))
     for d in run_dirs:  # the variant's own test numbers: ELBO/NLL, probe accuracies, sparsity, ...

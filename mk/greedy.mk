@@ -13,7 +13,7 @@
 #     100      0.757 ± 0.021   0.798 ± 0.016   0.754 ± 0.023
 #     1,000    0.897 ± 0.007   0.895 ± 0.002   0.900 ± 0.008
 #   make repro-classifier-full (5.5 min): 784-800-800 dropout MLP, all 60,000 labels: test error 1.26%.
-.PHONY: repro-greedy repro-greedy-denoising repro-pretrain-classifier repro-pretrain-classifier-denoising repro-classifier-full
+.PHONY: repro-greedy repro-greedy-denoising repro-pretrain-classifier repro-pretrain-classifier-denoising repro-classifier-full repro-classifier-dropout
 
 GREEDY_RUN := $(LOGS)/greedy_stacked/repro
 PRETRAIN_RUN := $(LOGS)/greedy_stacked/repro_pretrain_only
@@ -56,3 +56,6 @@ repro-pretrain-classifier-denoising: install $(LOGS)/greedy_stacked_denoising/re
 
 repro-classifier-full: install  ## 784-800-800 dropout MLP on all 60,000 labels, test error (vs Hinton & Salakhutdinov's 1.2%)
 	$(call repro,classifier_full)
+
+repro-classifier-dropout: install  ## 784-1024x3 ReLU MLP, dropout + max-norm (Srivastava et al. 2014: 1.06%), all labels, test error
+	$(call repro,classifier_dropout)

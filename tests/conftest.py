@@ -1,4 +1,10 @@
-"""Shared fixtures: the real MNIST beside the project, and CLI runs on a small slice of it."""
+"""Shared fixtures: the real MNIST beside the project, and CLI runs on a small slice of it.
+
+Two tiers. A test that needs the real MNIST (the `mnist_dir`, `mnist`, `run_cli` or
+`run_cli_process` fixture: CLI runs, subprocesses, DDP, kill/resume) is marked `slow` here, at
+collection, so no test file has to say it; `make test-fast` (`pytest -m "not slow"`) runs the rest,
+`make test` everything. Without the real MNIST the slow tests skip, naming where it was expected.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MNIST_DIR = ROOT.parent / "shared" / "data"
+# The real MNIST: a folder holding MNIST/raw/ with the four IDX files (torchvision's layout).
+# $LIGHTNING_AE_TEST_MNIST overrides the default, ../shared/data (where CI and the development machines keep it).
+MNIST_ENV = "LIGHTNING_AE_TEST_MNIST"
+MNIST_DIR = Path(os.environ.get(MNIST_ENV) or ROOT.parent / "shared" / "data").resolve()
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+# Tests that use one of these fixtures are the slow tier (they all read the real MNIST).
+SLOW_FIXTURES = frozenset({"mnist_dir", "mnist", "run_cli", "run_cli_process"})
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 MODEL_CONFIGS = [c for c in CONFIGS if c.stem != "default"]
 
@@ -31,10 +43,29 @@ FAST = [
 ]
 
 
+def pytest_collection_modifyitems(config, items):
+    slow = pytest.mark.slow
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(slow)
+
+
+def missing_mnist_files(root: Path) -> list[str]:
+    """The IDX files (gzipped or not) missing from root/MNIST/raw."""
+    raw = root / "MNIST" / "raw"
+    return [f for f in MNIST_FILES if not ((raw / f).is_file() or (raw / f"{f}.gz").is_file())]
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    if not (MNIST_DIR / "MNIST" / "raw").is_dir():
-        pytest.fail(f"real MNIST expected at {MNIST_DIR}/MNIST/raw (see README, 'Data')")
+    missing = missing_mnist_files(MNIST_DIR)
+    if missing:
+        what = "no MNIST IDX files" if len(missing) == len(MNIST_FILES) else f"{', '.join(missing)} missing"
+        pytest.skip(
+            f"real MNIST expected in {MNIST_DIR / 'MNIST' / 'raw'}: {what}. Get it with `python -c \"from "
+            f"torchvision.datasets import MNIST; MNIST('{MNIST_DIR}', download=True)\"` or set ${MNIST_ENV} to "
+            "a folder holding MNIST/raw/."
+        )
     return MNIST_DIR
 
 

@@ -34,12 +34,16 @@ def test_fit_test_predict_end_to_end(run_cli_process, tmp_path, mnist_dir):
 
     events = EventAccumulator(str(run_dir), size_guidance={"images": 0, "scalars": 0}).Reload()
     tags = events.Tags()
-    assert {"recon/grid", "latent/scatter"} <= set(tags["images"])
-    assert {"train/loss_step", "train/loss_epoch", "val/mse", "test/mse"} <= set(tags["scalars"])
+    assert {"fit/recon_grid", "fit/latent_scatter", "test/recon_grid", "test/latent_scatter"} <= set(tags["images"])
+    assert {"train/batch_loss", "train/loss", "val/mse", "test/mse"} <= set(tags["scalars"])
     val = [e.value for e in events.Scalars("val/mse")]
     assert len(val) == 2 and val[1] < val[0]  # it learns
-    grid = events.Images("recon/grid")[-1]
-    assert grid.width > 10 * 28 and grid.height > 3 * 28  # three rows of ten digits
+    steps = [e.step for e in events.Images("fit/recon_grid")]
+    assert len(steps) == 2 and steps[0] < steps[1]  # one picture per validation epoch
+    assert [e.step for e in events.Images("test/recon_grid")] == [steps[1]]  # the test's at the run's last step
+    assert [e.step for e in events.Scalars("test/mse")] == [steps[1]]
+    grid = events.Images("test/recon_grid")[-1]
+    assert grid.width == 350 and grid.height > 3 * 2 * 28  # three rows of six digits at twice their size
 
 
 def _progress_bars(*args):

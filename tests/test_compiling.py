@@ -70,4 +70,4 @@ def test_compile_true_through_the_cli_falls_back_with_a_message(run_cli, monkeyp
     with pytest.warns(UserWarning, match="compile=true ignored: forced by the test"):
         fit = run_cli("fit", "--config", str(config), "--model.init_args.compile", "true")
     assert fit.model.compiled == [] and fit.model.hparams.compile is True
-    assert math.isfinite(float(fit.trainer.callback_metrics["train/loss_epoch"]))
+    assert math.isfinite(float(fit.trainer.callback_metrics["train/loss"]))

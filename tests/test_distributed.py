@@ -107,10 +107,10 @@ def test_ddp_fit_and_test_through_the_cli(run_cli_process, run_cli, tmp_path, mn
 
     # the loss falls; the ImageLogger (rank 0 only) wrote its pictures into that one file
     events = EventAccumulator(str(event_files[0]), size_guidance={"images": 0, "scalars": 0}).Reload()
-    train, val = _scalars(events, "train/loss_epoch"), _scalars(events, "val/loss")
+    train, val = _scalars(events, "train/loss"), _scalars(events, "val/loss")
     assert len(train) == len(val) == 3
     assert train[-1] < train[0] and val[-1] < val[0], (train, val)
-    assert len(events.Images("recon/grid")) == 3 and len(events.Images("latent/scatter")) == 3
+    assert len(events.Images("fit/recon_grid")) == 3 and len(events.Images("fit/latent_scatter")) == 3
 
     # each training image served exactly once per epoch across the two ranks, in a new order each epoch
     ranks = [json.loads((seen_dir / f"rank{r}.json").read_text()) for r in range(2)]
@@ -146,7 +146,8 @@ def test_ddp_pca_sums_the_scatter_over_ranks(run_cli_process, tmp_path, mnist_di
                           "--trainer.limit_train_batches", "1.0", "--data.batch_size", "100",
                           "--trainer.logger.init_args.version", "ddp", env=ENV)
     assert fit.returncode == 0, fit.stderr[-3000:]
-    state = torch.load(logs / "pca_2d" / "ddp" / "checkpoints" / "last.ckpt", map_location="cpu")["state_dict"]
+    state = torch.load(logs / "pca_2d" / "ddp" / "checkpoints" / "last.ckpt", map_location="cpu",
+                       weights_only=True)["state_dict"]
     # each rank saw 500 of the 1,000 images; the all_reduced sums give the PCA of all 1,000
     dm = MNISTDataModule(data_dir=str(mnist_dir), train_subset=1000, val_split="test")
     reference = PCA.from_data(dm.split("train")[0], 2)

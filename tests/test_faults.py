@@ -96,7 +96,7 @@ def test_sigkill_mid_epoch_then_resume_in_new_process_matches_unbroken_run(refer
     assert proc.returncode == -signal.SIGKILL
 
     last = logs / "ae_2d" / "killed" / "checkpoints" / "last.ckpt"
-    ckpt = torch.load(last, map_location="cpu", weights_only=False)  # a kill leaves a loadable checkpoint
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)  # a kill leaves a loadable checkpoint
     assert STEPS_PER_EPOCH < ckpt["global_step"] < STEPS_PER_EPOCH * EPOCHS
     assert ckpt["global_step"] % STEPS_PER_EPOCH != 0  # mid-epoch
     assert ckpt["loops"]["fit_loop"]["state_dict"]["combined_loader"] == [
@@ -110,7 +110,7 @@ def test_sigkill_mid_epoch_then_resume_in_new_process_matches_unbroken_run(refer
     record = fit_record(logs, "killed")
     assert record["global_step"] == unbroken["global_step"]  # the same schedule, no step more or less
     # the resumed run saw the batches the unbroken one saw: the same final weights, the same metrics
-    for name in ("val/mse", "val/loss", "val/ssim", "train/loss_step"):
+    for name in ("val/mse", "val/loss", "val/psnr", "train/batch_loss"):
         assert record["metrics"][name] == pytest.approx(unbroken["metrics"][name], abs=1e-6), name
 
 
@@ -126,7 +126,7 @@ def test_sigterm_saves_checkpoint_and_exits_143_then_resumes(reference, tmp_path
     assert "Traceback" not in err
 
     last = logs / "ae_2d" / "terminated" / "checkpoints" / "last.ckpt"
-    ckpt = torch.load(last, map_location="cpu", weights_only=False)
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)
     step = ckpt["global_step"]
     assert 7 <= step < STEPS_PER_EPOCH and f"saved {last} at step {step}" in err
 
@@ -143,7 +143,7 @@ def test_same_seed_same_metrics(run_cli, tmp_path):
         return fit_record(tmp_path / "logs", version)["metrics"]
 
     first, second = metrics("a"), metrics("b")
-    assert set(first) == set(second) and {"val/mse", "train/loss_step"} <= set(first)
+    assert set(first) == set(second) and {"val/mse", "train/batch_loss"} <= set(first)
     for name in first:
         assert second[name] == pytest.approx(first[name], abs=1e-6), name
     other = metrics("c", "--seed_everything", "7")  # the seed is what makes them equal

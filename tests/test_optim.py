@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from lightning_ae.optim import RMSpropTF
@@ -50,3 +51,23 @@ def test_state_dict_round_trip_and_momentum():
     again.load_state_dict(opt.state_dict())
     assert torch.equal(again.state[w]["square_avg"], opt.state[w]["square_avg"])
     assert "momentum_buffer" in again.state[w]
+
+
+def test_burda_schedule_is_3_to_the_i_epochs_at_lr_times_10_to_the_minus_i_over_7():
+    from lightning_ae.optim import BurdaSchedule
+
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([w], lr=1e-3)
+    schedule = BurdaSchedule(opt)
+    assert schedule.total_epochs == 3280 == sum(3**i for i in range(8))
+    rates = []
+    for _ in range(schedule.total_epochs + 2):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        schedule.step()
+    starts = [0, 1, 4, 13, 40, 121, 364, 1093]
+    for i, start in enumerate(starts):
+        assert rates[start] == rates[start + 3**i - 1] == pytest.approx(1e-3 * 10 ** (-i / 7))
+    assert rates[-1] == pytest.approx(1e-3 * 10 ** (-1))  # the last rate holds after the schedule
+    short = BurdaSchedule(torch.optim.Adam([w], lr=1e-3), stages=7, epochs_scale=0.2)
+    assert short.stage_ends == [1, 2, 4, 9, 25, 74, 220]

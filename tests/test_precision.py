@@ -44,4 +44,4 @@ def test_16_mixed_on_cpu_falls_back_to_bf16(run_cli):
         fit = run_cli("fit", "--config", str(config), "--trainer.accelerator", "cpu",
                       "--trainer.precision", "16-mixed", *STEPS)
     assert fit.trainer.precision == "bf16-mixed"
-    assert math.isfinite(float(fit.trainer.callback_metrics["train/loss_epoch"]))
+    assert math.isfinite(float(fit.trainer.callback_metrics["train/loss"]))

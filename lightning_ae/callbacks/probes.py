@@ -11,8 +11,14 @@ the test codes:
   2016): `test/probe_acc`.
 
 Floors for reference (5-NN on PCA codes of MNIST): about 0.42 with 2 components, 0.93 with 10.
-The first `embedding_points` test codes go to TensorBoard's embedding projector with their digits
-as metadata and the images as thumbnails.
+
+The first `embedding_points` test codes go to TensorBoard's embedding projector, with their digits
+(and test-set indices) as metadata and the images as thumbnails, at the run's last step (the tested
+checkpoint's global step). They are written into a run of their own, `<run>/projector` (its
+`projector_config.pbtxt`, the tensors, and an events file holding a note on the embedding): a new
+run is what makes a running TensorBoard read projector configs again, so the codes appear without
+a restart. Codes of fewer than 3 dimensions get zero columns up to 3 (the tensor's name says so):
+the projector's PCA view asks for three components and draws nothing for 2-D data otherwise.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveInt
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from lightning_ae.callbacks.images import tensorboard
+from lightning_ae.callbacks.images import RunStep, log_dir, run_name
 
 
 def knn_accuracy(z_train: Tensor, y_train: Tensor, z_test: Tensor, y_test: Tensor, k: int = 5,
@@ -66,7 +72,34 @@ def linear_probe_accuracy(z_train: Tensor, y_train: Tensor, z_test: Tensor, y_te
             return float((head(z_test).argmax(1) == y_test).float().mean())
 
 
-class RepresentationProbes(L.Callback):
+PROJECTOR_RUN = "projector"  # the sub-folder of a run that holds its projector embedding
+
+
+def projector_codes(z: Tensor) -> tuple[Tensor, str]:
+    """Codes (N, d) as the projector gets them, and the embedding's name: fewer than 3 dimensions are
+    padded with zero columns (the projector's PCA view needs three components)."""
+    d = z.shape[1]
+    if d >= 3:
+        return z, f"test_codes_{d}d"
+    return torch.cat([z, z.new_zeros(len(z), 3 - d)], 1), f"test_codes_{d}d_zero_padded_to_3d"
+
+
+def write_embedding(folder, z: Tensor, y: Tensor, images: Tensor, step: int, note: str) -> str:
+    """Write the projector files of codes `z` (N, d), digits `y` (N,) and images (N, 784) into `folder`
+    (a run of its own) at `step`; return the embedding's name."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    codes, tag = projector_codes(z.float().cpu())
+    n = len(codes)
+    with SummaryWriter(log_dir=str(folder)) as writer:
+        writer.add_text("projector", note, global_step=step)
+        writer.add_embedding(codes, metadata=[[int(d), i] for i, d in enumerate(y.tolist())],
+                             metadata_header=["digit", "test_index"],
+                             label_img=images.float().cpu().view(n, 1, 28, 28), global_step=step, tag=tag)
+    return tag
+
+
+class RepresentationProbes(RunStep):
     """At test end: k-NN and linear-probe accuracy of the model's codes, and a projector embedding.
 
     Logs `test/knn_acc` and `test/probe_acc` (they reach `trainer.callback_metrics` and so
@@ -117,11 +150,11 @@ class RepresentationProbes(L.Callback):
         probe = linear_probe_accuracy(z_train, y_train, z_test, y_test, self.probe_steps, self.probe_l2)
         pl_module.log("test/knn_acc", knn, rank_zero_only=True)
         pl_module.log("test/probe_acc", probe, rank_zero_only=True)
-        writer = tensorboard(trainer)
         n = min(self.embedding_points, len(z_test))
-        if writer is not None and n:
-            writer.add_embedding(z_test[:n].float().cpu(), metadata=y_test[:n].tolist(),
-                                 label_img=x_test[:n].float().cpu().view(n, 1, 28, 28),
-                                 global_step=trainer.global_step, tag="test_codes")
-            writer.flush()
+        if n and trainer.logger is not None:
+            step, d = self.run_step(trainer), z_test.shape[1]
+            padded = "" if d >= 3 else f" The {d}-D codes are padded with {3 - d} zero column(s) so that the PCA view draws."
+            note = (f"{run_name(trainer)}: the {d}-D codes of the first {n} test digits at step {step} (the tested "
+                    f"checkpoint's), coloured by `digit` in the Projector tab.{padded}")
+            write_embedding(log_dir(trainer) / PROJECTOR_RUN, z_test[:n], y_test[:n], x_test[:n], step, note)
         pl_module.train(was_training)

@@ -14,9 +14,11 @@ import numpy as np
 import torch
 from jsonargparse.typing import restricted_string_type
 from lightning.pytorch.callbacks import BasePredictionWriter
+from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_only
 
-from lightning_ae.callbacks.images import log_dir
+from lightning_ae.callbacks.hparams import log_hparams, run_hparams
+from lightning_ae.callbacks.images import RunStep, log_dir, tensorboard
 from lightning_ae.summary import RECORD_FILE, read_record
 
 # the file types `CodesWriter` writes
@@ -60,15 +62,21 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-class RunRecord(L.Callback):
-    """Write `<log_dir>/run.json` at fit/test end: metrics, wall time, seed, device, versions, commit.
+class RunRecord(RunStep):
+    """Write `<log_dir>/run.json` at fit/test end: metrics, wall time, seed, device, versions, commit;
+    log the run's hyperparameters once to TensorBoard's HParams dashboard; place test metrics at the
+    run's last step.
 
     The report reads these files (through `lightning_ae.summary.read_record`); the numbers in it are
-    never typed in by hand.
+    never typed in by hand. The hyperparameters (`lightning_ae.callbacks.hparams`) are logged when a
+    fit ends, or at test end into a run that has no fit; TensorBoard shows beside them the last
+    values of the run's metric scalars, test metrics included. `test` and `validate` log Lightning's
+    `step` metric, so their scalars go at the tested checkpoint's global step, not at step 0.
     """
 
     def __init__(self) -> None:
         self._start: dict[str, float] = {}
+        self._hparams_logged = False
 
     def _begin(self, stage: str) -> None:
         self._start[stage] = time.perf_counter()
@@ -79,11 +87,38 @@ class RunRecord(L.Callback):
     def on_test_start(self, trainer, pl_module) -> None:
         self._begin("test")
 
+    def _log_step(self, trainer, pl_module) -> None:
+        """Lightning logs evaluation metrics at the step a logged `step` metric names (else at 0 outside a fit)."""
+        if trainer.state.fn != TrainerFn.FITTING and not trainer.sanity_checking:
+            pl_module.log("step", float(self.run_step(trainer)))
+
+    def on_test_epoch_end(self, trainer, pl_module) -> None:
+        self._log_step(trainer, pl_module)
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        self._log_step(trainer, pl_module)
+
+    @rank_zero_only
+    def _log_hparams(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        writer = tensorboard(trainer)
+        if writer is None or writer.file_writer is None:
+            return
+        log_hparams(writer, run_hparams(trainer, pl_module), self.run_step(trainer))
+        self._hparams_logged = True
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._log_hparams(trainer, pl_module)  # before the logger closes; once per fit
+
+    def on_test_end(self, trainer, pl_module) -> None:
+        if not self._hparams_logged and not (read_record(log_dir(trainer)) or {}).get("hparams_logged"):
+            self._log_hparams(trainer, pl_module)  # a run tested without its fit in this folder
+        self._write(trainer, pl_module, "test")
+
     @rank_zero_only
     def _write(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         path = log_dir(trainer) / RECORD_FILE
         record = read_record(path.parent) or {}
-        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1 and k != "step"}
         record[stage] = {
             "metrics": metrics,
             "wall_time_s": time.perf_counter() - self._start.get(stage, time.perf_counter()),
@@ -100,6 +135,8 @@ class RunRecord(L.Callback):
             versions={"torch": torch.__version__, "lightning": L.__version__, "python": platform.python_version()},
             commit=git_commit(),
         )
+        if self._hparams_logged:
+            record["hparams_logged"] = True
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(record, indent=2, default=str))
@@ -107,6 +144,3 @@ class RunRecord(L.Callback):
 
     def on_fit_end(self, trainer, pl_module) -> None:
         self._write(trainer, pl_module, "fit")
-
-    def on_test_end(self, trainer, pl_module) -> None:
-        self._write(trainer, pl_module, "test")

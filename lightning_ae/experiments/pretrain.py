@@ -19,9 +19,9 @@ Test accuracies are printed as a table and written to <logs>/pretrain_classifier
 from __future__ import annotations
 
 import argparse
-import pickle
 import json
 import math
+import pickle
 from pathlib import Path
 
 import lightning as L
@@ -31,6 +31,7 @@ from lightning_ae.callbacks.greedy import GreedyLayerwisePretraining
 from lightning_ae.checkpoints import checkpoint_problem, load_checkpoint, missing_checkpoint
 from lightning_ae.data import MNISTDataModule
 from lightning_ae.errors import exit_on_user_error
+from lightning_ae.models import Autoencoder  # noqa: F401  Lightning loads only classes already imported
 from lightning_ae.summary import load
 
 ROOT = Path(__file__).resolve().parent.parent.parent

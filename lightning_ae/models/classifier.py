@@ -10,10 +10,11 @@ learns from few labels, with the encoder frozen or fine-tuned.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import torch
-from jsonargparse.typing import PositiveInt
+from jsonargparse.typing import PositiveFloat, PositiveInt
 from torch import Tensor, nn
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
@@ -43,6 +44,9 @@ class Classifier(System):
         dropout: dropout probability after every encoder layer during training (Srivastava et al.,
             JMLR 2014; with input_dropout 0.2 it is their MNIST recipe).
         input_dim: pixels per image.
+        max_norm: after every optimizer step, rescale each hidden unit's incoming weight vector to
+            an L2 norm of at most this (Srivastava et al., JMLR 2014, Sec. 5.1: with dropout it lets
+            a large learning rate run without the weights blowing up); None: no constraint.
     """
 
     def __init__(
@@ -57,6 +61,7 @@ class Classifier(System):
         input_dropout: Dropout = 0.0,
         dropout: Dropout = 0.0,
         input_dim: PositiveInt = 784,
+        max_norm: PositiveFloat | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -68,7 +73,7 @@ class Classifier(System):
             raise ConfigError("freeze_encoder=True needs encoder_ckpt (a frozen random encoder learns nothing); "
                               "give encoder_ckpt or set freeze_encoder: false.")
         self.code_activation = code_activation or activation
-        self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"])
+        self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"], frame=inspect.currentframe())
         self.latent_dim = hidden_dims[-1]
         self.input_dropout = nn.Dropout(input_dropout)
         net = mlp([input_dim, *hidden_dims], activation, self.code_activation, init)
@@ -101,6 +106,13 @@ class Classifier(System):
                 layer.weight.copy_(state[f"{index}.weight"])
                 layer.bias.copy_(state[f"{index}.bias"])
 
+    @torch.no_grad()
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        """The max-norm constraint, applied after the optimizer step: rows of each hidden weight matrix."""
+        if self.hparams.max_norm is not None:
+            for layer in self._linear_layers():
+                layer.weight.copy_(torch.renorm(layer.weight, p=2, dim=0, maxnorm=self.hparams.max_norm))
+
     def _linear_layers(self) -> list[nn.Linear]:
         return [m for m in self.encoder if isinstance(m, nn.Linear)]
 
@@ -114,9 +126,10 @@ class Classifier(System):
         x, y = batch
         logits = self(x)
         loss = F.cross_entropy(logits, y)
-        on_step = stage == "train"
-        self.log(f"{stage}/loss", loss, prog_bar=True, on_step=on_step, on_epoch=True, batch_size=len(x),
-                 sync_dist=not on_step)
+        # the project's tags: `<stage>/loss` the epoch mean, `train/batch_loss` single batches
+        self.log(f"{stage}/loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
+        if stage == "train":
+            self.log("train/batch_loss", loss, on_step=True, on_epoch=False, batch_size=len(x))
         accuracy = {"train": self.train_acc, "val": self.val_acc, "test": self.test_acc}[stage]
         accuracy.update(logits.detach(), y)
         self.log(f"{stage}/acc", accuracy, on_step=False, on_epoch=True, batch_size=len(x))

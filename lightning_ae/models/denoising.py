@@ -110,8 +110,12 @@ class DenoisingAutoencoder(Autoencoder):
             checkpoint.get("hyper_parameters", {}).pop(name, None)
 
     def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
+        """`denoising/grid`: rows noisy input / reconstruction / clean target, the same noise every epoch."""
         # the same noise every epoch, drawn without moving training's random stream
         with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []):
             torch.manual_seed(FIGURE_SEED)
             noisy = self.corrupt(x)
-        return {"denoising/grid": figures.digit_grid([noisy, self(noisy), x])}  # noisy / reconstruction / clean
+        kind, level = (self.noise, self.noise_level) if self.training else (self.eval_noise_kind, self.eval_noise_level)
+        noise = "no noise" if kind == "none" or level == 0 else f"{kind.replace('_', ' ')} noise {level:g}"
+        return {"denoising/grid": figures.labelled_grid(
+            [noisy, self(noisy), x], [f"input, {noise}", f"{type(self).__name__}'s reconstruction", "clean target"])}

@@ -17,7 +17,7 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from lightning_ae import losses
+from lightning_ae import figures, losses
 from lightning_ae.models.autoencoder import Autoencoder
 from jsonargparse.typing import NonNegativeFloat, OpenUnitInterval, PositiveInt
 
@@ -109,22 +109,35 @@ class SparseAutoencoder(Autoencoder):
         return self.encode(x).float().mean(0)
 
     def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
-        """Left: mean activation per code unit (what the KL penalty constrains). Right: every activation
-        of the images `x`; a sparse code is bimodal there, a dense code of small values is not."""
+        """`sparse/unit_means`: the mean activation of each code unit (what the KL penalty constrains);
+        `sparse/activations`: every activation of the images `x` (a sparse code is bimodal there, a
+        dense code of small values is not). One panel per picture, a TensorBoard card each."""
         means = self.unit_means(x).detach().cpu()
         every = self.encode(x).detach().float().cpu().flatten()  # (B * latent_dim,)
         top = max(1.0, float(means.max()), float(every.max()))
-        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
-        left.hist(means.numpy(), bins=100, range=(0.0, top), color="tab:blue")
-        if self.penalty == "kl":
-            left.axvline(self.rho, color="k", linestyle=":", label=f"target rho = {self.rho:g}")
-        left.axvline(float(means.mean()), color="tab:red", label=f"mean = {float(means.mean()):.3f}")
-        left.set(xlabel="mean activation of a code unit", ylabel="code units")
-        left.legend()
-        right.hist(every.numpy(), bins=100, range=(0.0, top), color="tab:gray", log=True)
-        right.set(xlabel=f"activations of {len(x)} images", ylabel="count (log)")
-        fig.tight_layout()
-        return {"sparse/activations": fig}
+        small = figures.SMALL
+        out = {}
+        for name, values, title, xlabel, ylabel in (
+            ("sparse/unit_means", means, f"mean activation of each of the {len(means)} code units",
+             "mean activation over the scored images", "code units"),
+            ("sparse/activations", every, f"every activation of {len(x)} test images ({len(x)} x {len(means)})",
+             "activation", "count (log scale)"),
+        ):
+            fig, ax = plt.subplots(figsize=(figures.WIDTH / figures.DPI, figures.HEIGHT / figures.DPI), dpi=figures.DPI)
+            unit = name == "sparse/unit_means"
+            ax.hist(values.numpy(), bins=100, range=(0.0, top), color="tab:blue" if unit else "tab:gray", log=not unit)
+            if unit:
+                if self.penalty == "kl":
+                    ax.axvline(self.rho, color="k", linestyle=":", label=f"target rho = {self.rho:g}")
+                ax.axvline(float(means.mean()), color="tab:red", label=f"mean = {float(means.mean()):.3f}")
+                ax.legend(fontsize=small, frameon=False)
+            ax.set_title(title, fontsize=figures.FONT)
+            ax.set_xlabel(xlabel, fontsize=small)
+            ax.set_ylabel(ylabel, fontsize=small)
+            ax.tick_params(labelsize=small - 1)
+            fig.tight_layout(pad=0.4)
+            out[name] = fig
+        return out
 
     # -- the non-negativity constraint ----------------------------------------------------------
     def optimizer_step(self, *args, **kwargs) -> None:

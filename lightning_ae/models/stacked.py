@@ -15,8 +15,8 @@ from typing import Literal
 
 from jsonargparse.typing import PositiveInt
 from torch import Tensor
-from torchvision.utils import make_grid
 
+from lightning_ae import figures
 from lightning_ae.errors import ConfigError
 from lightning_ae.models.autoencoder import Autoencoder
 from lightning_ae.networks import Activation, Init, linear_layers
@@ -67,7 +67,12 @@ class StackedAutoencoder(Autoencoder):
         return w.detach().float().cpu().reshape(-1, 1, self.side, self.side)
 
     def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
-        nrow = math.ceil(math.sqrt(self.num_filters))
-        # each filter scaled to [0, 1] on its own: the pattern matters, not the weight scale
-        grid = make_grid(self.filters(), nrow=nrow, padding=2, normalize=True, scale_each=True, pad_value=1.0)
-        return {"stacked/filters": grid}  # (3, H, W)
+        """`stacked/filters`: the first `num_filters` rows of W1 as images, each scaled to [0, 1] on its own
+        (the pattern matters, not the weight scale), at twice their pixels."""
+        w = self.filters().flatten(1)  # (num_filters, input_dim)
+        low, high = w.min(1, keepdim=True).values, w.max(1, keepdim=True).values
+        scaled = (w - low) / (high - low).clamp_min(1e-12)
+        per_line = math.ceil(math.sqrt(self.num_filters))
+        return {"stacked/filters": figures.labelled_grid(
+            [scaled], per_line=per_line, side=self.side,
+            title=f"first-layer filters: rows 1-{self.num_filters} of W1, each scaled to its own range")}

@@ -29,8 +29,11 @@ from jsonargparse.typing import NonNegativeFloat, NonNegativeInt, PositiveInt
 
 from lightning_ae.networks import Activation, Init, init_linear, mlp
 
-MANIFOLD_STEPS = 20  # the 2-D manifold picture is a MANIFOLD_STEPS x MANIFOLD_STEPS grid of decoded codes
-INTERPOLATION_STEPS = 8  # decoded codes between (and including) the two end points of a row
+MANIFOLD_STEPS = 6  # the 2-D manifold picture is a MANIFOLD_STEPS x MANIFOLD_STEPS grid of decoded codes
+# (6 digits at twice their pixels fill a TensorBoard card; Kingma & Welling's figure is 20 x 20)
+INTERPOLATION_STEPS = 4  # decoded codes between (and including) the two end points of a pair
+SAMPLES, PER_LINE = 18, 6  # decoded prior samples, in lines of 6
+MAX_PAIRS = 3  # interpolations, a pair per row
 
 
 def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -40,6 +43,11 @@ def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
 
 class VariationalAutoencoder(AutoencoderModule):
     """MLP encoder to (mean, log-variance) heads, a sampled code, and an MLP decoder of Bernoulli logits.
+
+    Logged: `*/elbo`, `*/rec` and `*/kl` in nats per image, and the reconstruction metrics of
+    decode(mean) (`val/mse`, ...) like every model; the objective (rec + kl_weight * kl) reaches the
+    callbacks, the progress bar and run.json as `*/loss` but not TensorBoard, whose `val/loss` chart
+    holds per-pixel errors (`chart_loss`); at kl_weight 1 it is -`*/elbo`.
 
     `encode` returns the posterior mean (the code used by the scatter plots, probes and `predict`);
     `decode` returns pixel probabilities (the sigmoid of the logits), so the reconstruction metrics
@@ -56,7 +64,11 @@ class VariationalAutoencoder(AutoencoderModule):
         nll_images: test images that get `test/nll` (the first ones; None: all of them).
         nll_batch: codes decoded per forward pass of `test/nll` (bounds its memory: about
             nll_batch x 784 floats per tensor).
+        kl_warmup_epochs: ramp the KL term's weight linearly from 0 to `kl_weight` over these first
+            training epochs (0: off). Helps short runs leave the posterior-collapse plateau.
     """
+
+    chart_loss = False  # nats per image: charted as */elbo, not beside the per-pixel `*/loss` of other models
 
     def __init__(
         self,
@@ -68,11 +80,12 @@ class VariationalAutoencoder(AutoencoderModule):
         nll_samples: PositiveInt = 100,
         nll_images: NonNegativeInt | None = 1000,
         nll_batch: PositiveInt = 20_000,
+        kl_warmup_epochs: NonNegativeInt = 0,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
-        self.kl_weight = kl_weight
+        self.kl_weight, self.kl_warmup_epochs = kl_weight, kl_warmup_epochs
         features = hidden_dims[-1] if len(hidden_dims) else self.input_dim
         self.encoder = mlp([self.input_dim, *hidden_dims], activation, activation, init)  # (B, 784) -> (B, H)
         self.mean_head = nn.Linear(features, latent_dim)  # (B, H) -> (B, latent_dim)
@@ -103,12 +116,35 @@ class VariationalAutoencoder(AutoencoderModule):
         logits = self.logits(reparameterize(mu, logvar))  # one sample: an unbiased estimate of the ELBO
         rec = losses.bernoulli_nll(logits, x)  # (B,) nats, float32
         kl = losses.gaussian_kl(mu, logvar)  # (B,) nats, float32
-        loss = (rec + self.kl_weight * kl).mean()
+        loss = (rec + self.current_kl_weight() * kl).mean()
         # in training the sampled reconstruction; in evaluation the deterministic one, decode(mean)
         x_hat = torch.sigmoid(logits) if self.training else self.decode(mu)
         return loss, x_hat, {"rec": rec.mean(), "kl": kl.mean(), "elbo": -(rec + kl).mean()}
 
-    # -- importance-sampled negative log-likelihood ----------------------------------------------
+    def current_kl_weight(self) -> float:
+        """`kl_weight`, ramped up linearly from 0 over the first `kl_warmup_epochs` epochs of training
+        (KL warm-up: Bowman et al. 2016, Sonderby et al. 2016), per optimizer step; evaluation uses `kl_weight`."""
+        if not self.training or self.kl_warmup_epochs == 0:
+            return self.kl_weight
+        try:
+            trainer = self.trainer
+        except RuntimeError:  # called by hand, outside a Trainer
+            return self.kl_weight
+        done = trainer.global_step / max(1, trainer.num_training_batches)  # epochs of optimizer steps so far
+        return self.kl_weight * min(1.0, done / self.kl_warmup_epochs)
+
+    # -- importance weights and the importance-sampled negative log-likelihood -------------------
+    def log_weights(self, x: Tensor, mu: Tensor, logvar: Tensor, k: int) -> Tensor:
+        """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k samples z_i ~ q(z|x): (B, 784) -> (k, B).
+
+        Differentiable in the networks (the reparameterisation trick); logsumexp over them gives the
+        k-sample importance-weighted bound of Burda et al. (k = 1: the ELBO).
+        """
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(k, *mu.shape, device=mu.device, dtype=mu.dtype)  # (k, B, L)
+        logits = self.logits(z)  # (k, B, 784)
+        log_px_z = -losses.bernoulli_nll(logits, x.expand_as(logits))  # (k, B)
+        return log_px_z + losses.gaussian_log_prob(z) - losses.gaussian_log_prob(z, mu.float(), logvar.float())
+
     @torch.no_grad()
     def importance_sampled_nll(self, x: Tensor, num_samples: int) -> Tensor:
         """-log p(x) estimated with `num_samples` importance samples from q(z|x), in nats: (B, 784) -> (B,).
@@ -118,14 +154,8 @@ class VariationalAutoencoder(AutoencoderModule):
         """
         mu, logvar = (t.float() for t in self.posterior(x))  # (B, L) each
         chunk = max(1, self.hparams.nll_batch // len(x))  # samples per image per forward pass
-        log_w = []
-        for start in range(0, num_samples, chunk):
-            k = min(chunk, num_samples - start)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn(k, *mu.shape, device=mu.device)  # (k, B, L)
-            logits = self.logits(z)  # (k, B, 784)
-            log_px_z = -losses.bernoulli_nll(logits, x.expand_as(logits))  # (k, B)
-            log_w.append(log_px_z + losses.gaussian_log_prob(z) - losses.gaussian_log_prob(z, mu, logvar))
-        log_w = torch.cat(log_w)  # (num_samples, B)
+        log_w = torch.cat([self.log_weights(x, mu, logvar, min(chunk, num_samples - start))
+                           for start in range(0, num_samples, chunk)])  # (num_samples, B)
         return -(torch.logsumexp(log_w, dim=0) - math.log(num_samples))
 
     def on_test_epoch_start(self) -> None:
@@ -143,11 +173,14 @@ class VariationalAutoencoder(AutoencoderModule):
 
     # -- pictures --------------------------------------------------------------------------------
     def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
+        """`vae/samples` (decoded prior samples), `vae/interpolation` (decoded posterior means between
+        pairs of test digits, a pair per row) and, for a 2-D code, `vae/manifold` (the decoder over a
+        grid of the latent plane): figures a TensorBoard card shows at twice the pixels."""
         g = torch.Generator().manual_seed(0)  # the same prior samples every epoch
-        z = torch.randn(60, self.latent_dim, generator=g).to(self.device, x.dtype)
-        samples = self.decode(z).view(6, 10, -1)  # (60, 784) -> 6 rows of 10
-        out: dict[str, object] = {"vae/samples": figures.digit_grid(list(samples))}
-        pairs = len(x) // 2
+        z = torch.randn(SAMPLES, self.latent_dim, generator=g).to(self.device, x.dtype)
+        out: dict[str, object] = {"vae/samples": figures.labelled_grid(
+            [self.decode(z)], per_line=PER_LINE, title=f"decoded samples z ~ N(0, I), {self.latent_dim}-D code")}
+        pairs = min(len(x) // 2, MAX_PAIRS)
         if pairs:
             mu = self.encode(x[: 2 * pairs]).view(pairs, 2, -1)  # (pairs, 2, L)
             t = torch.linspace(0, 1, INTERPOLATION_STEPS, device=x.device, dtype=mu.dtype).view(1, -1, 1)
@@ -155,12 +188,18 @@ class VariationalAutoencoder(AutoencoderModule):
             decoded = self.decode(codes)  # (pairs, steps, 784)
             x_pairs = x[: 2 * pairs].view(pairs, 2, -1)
             rows = torch.cat([x_pairs[:, :1], decoded, x_pairs[:, 1:]], dim=1)  # originals at both ends
-            out["vae/interpolation"] = figures.digit_grid(list(rows))
+            steps = ", ".join(f"{float(s):.2g}" for s in t.flatten())
+            out["vae/interpolation"] = figures.labelled_grid(
+                list(rows), per_line=INTERPOLATION_STEPS + 2,
+                title=f"original, decoded posterior means at t = {steps}, original")
         if self.latent_dim == 2:
             # evenly spaced probabilities through the Gaussian inverse CDF: equal prior mass per cell
             p = torch.linspace(0.05, 0.95, MANIFOLD_STEPS)
             v = torch.distributions.Normal(0.0, 1.0).icdf(p).to(self.device, x.dtype)
             z1, z0 = torch.meshgrid(v.flip(0), v, indexing="ij")  # rows: z1 from high to low; columns: z0
-            grid = self.decode(torch.stack([z0, z1], dim=-1))  # (20, 20, 784)
-            out["vae/manifold"] = figures.digit_grid(list(grid))
+            grid = self.decode(torch.stack([z0, z1], dim=-1))  # (steps, steps, 784)
+            out["vae/manifold"] = figures.labelled_grid(
+                list(grid), per_line=MANIFOLD_STEPS,
+                title=f"decoded z, prior quantiles 5%-95%: z1 {float(v[0]):+.1f} (left) to {float(v[-1]):+.1f}, "
+                      f"z2 {float(v[-1]):+.1f} (top) to {float(v[0]):+.1f}")
         return out

@@ -198,7 +198,7 @@ def test_stage_losses_and_stage_are_logged_to_tensorboard(tmp_path, datamodule):
     events = EventAccumulator(logger.log_dir)
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {"greedy/stage", "train/stage1_loss", "train/stage2_loss", "val/mse", "train/loss_epoch"} <= tags
+    assert {"greedy/stage", "train/stage1_loss", "train/stage2_loss", "val/mse", "train/loss"} <= tags
     assert [e.value for e in events.Scalars("greedy/stage")] == [1.0, 2.0, 3.0]  # 3: end-to-end fine-tuning
     assert len(events.Scalars("train/stage1_loss")) == 1 and len(events.Scalars("train/stage2_loss")) == 1
 

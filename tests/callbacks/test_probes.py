@@ -76,11 +76,12 @@ def test_cli_test_run_records_probe_accuracies_and_projector_files(run_cli, tmp_
     run_dir = tmp_path / "logs" / "pca_2d" / "probe"
     metrics = json.loads((run_dir / "run.json").read_text())["test"]["metrics"]
     assert 0.2 < metrics["test/knn_acc"] < 0.6 and 0.2 < metrics["test/probe_acc"] < 0.6
-    assert (run_dir / "projector_config.pbtxt").is_file()
-    tensors = list(run_dir.glob("*/test_codes/tensors.tsv"))
-    assert len(tensors) == 1
-    rows = tensors[0].read_text().strip().splitlines()
-    assert len(rows) == 300 and all(len(r.split("\t")) == 2 for r in rows)  # 300 test codes, 2-D
-    labels = (tensors[0].parent / "metadata.tsv").read_text().split()
-    assert labels[:5] == ["7", "2", "1", "0", "4"]  # the first test digits
+    projector = run_dir / "projector"  # a run of its own: a running TensorBoard picks it up
+    assert (projector / "projector_config.pbtxt").is_file() and list(projector.glob("events.out.tfevents*"))
+    tensors = list(projector.glob("*/test_codes_2d_zero_padded_to_3d/tensors.tsv"))
+    assert len(tensors) == 1 and tensors[0].parent.parent.name == "00000"  # PCA: the run's last step is 0
+    rows = [r.split("\t") for r in tensors[0].read_text().strip().splitlines()]
+    assert len(rows) == 300 and all(len(r) == 3 and float(r[2]) == 0.0 for r in rows)  # 2-D codes + a zero column
+    lines = (tensors[0].parent / "metadata.tsv").read_text().splitlines()
+    assert lines[0] == "digit\ttest_index" and [line.split("\t")[0] for line in lines[1:6]] == ["7", "2", "1", "0", "4"]
     assert (tensors[0].parent / "sprite.png").is_file()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from jsonargparse import ArgumentError
 import torch
 
+from lightning_ae import figures
 from lightning_ae.models import DenoisingAutoencoder
 from lightning_ae.callbacks import latest_checkpoint
 from typed import build
@@ -126,12 +128,16 @@ def test_eval_noise_kind_scores_a_clean_trained_net_on_noisy_inputs(x):
 
 def test_figures_rows_noisy_reconstruction_clean(x):
     m = model(noise="salt_pepper", noise_level=0.3).eval()
-    grid = m.figures(x[:5], torch.zeros(5))["denoising/grid"]
-    assert grid.shape == (3, 2 + 3 * 30, 2 + 5 * 30)  # 3 rows of 5 digits, 2-pixel padding
-    noisy_row, clean_row = grid[0, 2:30, 2:30], grid[0, 62:90, 2:30]
-    assert torch.allclose(clean_row, x[0].view(28, 28))
-    assert not torch.allclose(noisy_row, clean_row)
-    assert torch.equal(grid, m.figures(x[:5], torch.zeros(5))["denoising/grid"])  # same noise every epoch
+    fig = m.figures(x[:5], torch.zeros(5))["denoising/grid"]
+    layout = json.loads(fig.axes[0].get_label())
+    assert layout["rows"] == 3 and layout["per_line"] == 5  # 3 rows of 5 digits
+    assert [t.get_text() for t in fig.texts] == ["input, salt pepper noise 0.3", "DenoisingAutoencoder's reconstruction",
+                                                 "clean target"]
+    noisy, clean = figures.cell(fig, 0, 0), figures.cell(fig, 2, 0)
+    assert np.allclose(clean, x[0].view(28, 28).numpy())
+    assert not np.allclose(noisy, clean)
+    again = m.figures(x[:5], torch.zeros(5))["denoising/grid"]  # the same noise every epoch
+    assert np.array_equal(fig.axes[0].images[0].get_array(), again.axes[0].images[0].get_array())
 
 
 def test_checkpoint_leaves_out_eval_settings_so_test_can_set_them(run_cli, tmp_path):

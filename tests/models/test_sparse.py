@@ -104,11 +104,11 @@ def test_histogram_of_unit_activations_uses_the_scored_images():
         ae.objective(x, x)  # a validation batch: accumulates the per-unit means
         expected = ae.encode(x).mean(0)
     assert torch.allclose(ae.unit_means(x[:2]), expected, atol=1e-6)
-    fig = ae.figures(x[:2], torch.zeros(2))["sparse/activations"]
-    assert isinstance(fig, Figure)
-    counts = sum(p.get_height() for p in fig.axes[0].patches)
+    pictures = ae.figures(x[:2], torch.zeros(2))  # one panel per picture
+    assert all(isinstance(fig, Figure) and len(fig.axes) == 1 for fig in pictures.values())
+    counts = sum(p.get_height() for p in pictures["sparse/unit_means"].axes[0].patches)
     assert counts == 30  # one entry per code unit
-    assert sum(p.get_height() for p in fig.axes[1].patches) == 2 * 30  # every activation of the 2 images
+    assert sum(p.get_height() for p in pictures["sparse/activations"].axes[0].patches) == 2 * 30  # every activation
     ae.on_test_epoch_start()
     assert torch.allclose(ae.unit_means(x[:2]), ae.encode(x[:2]).mean(0))  # nothing scored yet: falls back to x
 

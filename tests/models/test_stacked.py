@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
+import numpy as np
 import pytest
 from jsonargparse import ArgumentError
 import torch
 from torch import nn
 
 from conftest import ROOT
+from lightning_ae import figures
 from lightning_ae.models import StackedAutoencoder
 from lightning_ae.callbacks import latest_checkpoint
 from typed import build
@@ -51,12 +54,12 @@ def test_filters_picture_shows_the_first_rows_of_w1():
     pattern[:, :14] = 1.0  # left half bright
     with torch.no_grad():
         ae.encoder[0].weight[0] = pattern.flatten() * 0.01 - 0.003
-    figures = ae.figures(torch.rand(3, 784), torch.arange(3))
-    grid = figures["stacked/filters"]
-    assert grid.shape == (3, 3 * 28 + 4 * 2, 3 * 28 + 4 * 2)  # 3 x 3 tiles, padding 2
-    assert grid.min() >= 0 and grid.max() <= 1
-    tile = grid[0, 2:30, 2:30]  # first filter, rescaled to [0, 1] on its own
-    assert torch.allclose(tile, pattern, atol=1e-5)
+    fig = ae.figures(torch.rand(3, 784), torch.arange(3))["stacked/filters"]
+    assert json.loads(fig.axes[0].get_label())["per_line"] == 3  # 3 x 3 tiles
+    pixels = fig.axes[0].images[0].get_array()
+    assert pixels.min() >= 0 and pixels.max() <= 1
+    tile = figures.cell(fig, 0, 0)  # first filter, rescaled to [0, 1] on its own
+    assert np.allclose(tile, pattern.numpy(), atol=1e-5)
     assert ae.filters().shape == (9, 1, 28, 28)
 
 

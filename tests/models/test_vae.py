@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import math
 
 import pytest
 from jsonargparse import ArgumentError
+import numpy as np
 import torch
 
 from conftest import ROOT
@@ -89,20 +92,28 @@ def test_nll_is_chunked_without_changing_the_estimate():
 
 
 def test_figures_have_the_expected_grids():
+    from lightning_ae import figures
+    from lightning_ae.models.vae import INTERPOLATION_STEPS, MANIFOLD_STEPS, SAMPLES
+
     vae = tiny(latent_dim=2).eval()
     x, y = binary_images(10), torch.arange(10)
     with torch.no_grad():
         pics = vae.figures(x, y)
-    cell = 28 + 2  # make_grid padding 2
-    assert pics["vae/samples"].shape == (3, 6 * cell + 2, 10 * cell + 2)
-    assert pics["vae/interpolation"].shape == (3, 5 * cell + 2, 10 * cell + 2)  # 5 pairs: 2 ends + 8 steps
-    assert pics["vae/manifold"].shape == (3, 20 * cell + 2, 20 * cell + 2)
+    for fig in pics.values():  # every picture fits a TensorBoard card, digits at twice their pixels
+        assert fig.get_size_inches()[0] * fig.dpi == figures.WIDTH
+    samples = json.loads(pics["vae/samples"].axes[0].get_label())
+    assert samples["per_line"] * len(samples["tops"]) == SAMPLES == 18
+    interpolation = json.loads(pics["vae/interpolation"].axes[0].get_label())
+    assert interpolation["per_line"] == INTERPOLATION_STEPS + 2 and interpolation["rows"] == 3  # 3 pairs, ends + 4 steps
+    assert np.allclose(figures.cell(pics["vae/interpolation"], 1, 0), x[2].view(28, 28).numpy())  # 2nd pair's start
+    manifold = json.loads(pics["vae/manifold"].axes[0].get_label())
+    assert manifold["per_line"] == MANIFOLD_STEPS and manifold["rows"] == MANIFOLD_STEPS
     with torch.no_grad():
         assert "vae/manifold" not in tiny(latent_dim=5).eval().figures(x, y)
         # the manifold's first row is decoded at the highest z1 (inverse CDF of 0.95), first column the lowest z0
         q = torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.95)).item()
         corner = vae.decode(torch.tensor([[-q, q]])).view(28, 28)
-    assert torch.allclose(pics["vae/manifold"][0, 2:30, 2:30], corner, atol=1e-6)
+    assert np.allclose(figures.cell(pics["vae/manifold"], 0, 0), corner.numpy(), atol=1e-6)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -131,3 +142,24 @@ def test_cli_test_logs_elbo_and_nll_on_a_subset(run_cli, tmp_path):
     assert "test/knn_acc" not in m  # probes switched off
     run_dir = tmp_path / "logs" / "vae_20d"
     assert list(run_dir.glob("*/figures/vae_samples.png")) and list(run_dir.glob("*/figures/vae_interpolation.png"))
+
+
+def test_kl_warmup_ramps_the_kl_weight_linearly_over_the_first_epochs(mnist_dir, tmp_path):
+    import lightning as L
+
+    from lightning_ae.data import MNISTDataModule
+
+    class Weights(L.Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            self.seen.append(pl_module.current_kl_weight())
+
+    weights = Weights()
+    vae = VariationalAutoencoder(hidden_dims=[16], latent_dim=2, kl_weight=0.5, kl_warmup_epochs=2)
+    dm = MNISTDataModule(data_dir=str(mnist_dir), train_subset=200, batch_size=50, binarize=True)
+    L.Trainer(max_epochs=3, callbacks=[weights], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+              enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path).fit(vae, datamodule=dm)
+    assert weights.seen == pytest.approx([0.5 * min(1.0, step / 8) for step in range(12)])  # 4 steps an epoch
+    assert vae.eval().current_kl_weight() == 0.5  # evaluation: the full ELBO

@@ -1,0 +1,38 @@
+"""The one place where messages from libraries that this project cannot change are silenced.
+
+`lightning_ae.cli` imports this module before anything else, so every `lightning-ae` process (and
+every DDP worker, which reruns the same command) starts with these filters. Each filter names the
+library and version that emits the message and why the message does not apply here; delete a
+filter when the library stops emitting it. Our own code is not filtered: it must not warn.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+# torch 2.14 deprecates `isinstance(x, LeafSpec)` (FutureWarning); lightning 2.6.6 still builds
+# LeafSpec in lightning/pytorch/utilities/_pytree.py at every evaluation loop. Nothing for a user to do.
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
+
+# lightning 2.6.6 warns when `configure_optimizers` returns None, Lightning's documented way of saying
+# "no optimizer": our PCA (lightning_ae/models/pca.py) is solved in closed form and has none by design.
+warnings.filterwarnings("ignore", message=r"`LightningModule\.configure_optimizers` returned `None`")
+
+# lightning 2.6.6 warns when an epoch has fewer batches than `log_every_n_steps` ("you won't see logs
+# for the training epoch"); our models log the epoch's mean loss (`train/loss`) and the last batch's
+# loss every epoch whatever the interval (lightning_ae/models/base.py), so short runs lose nothing.
+warnings.filterwarnings("ignore",
+                        message=r"The number of training batches \(\d+\) is smaller than the logging interval")
+
+
+class _NoAdvertising(logging.Filter):
+    """lightning 2.6.6 logs "💡 Tip: ... try installing litlogger/litmodels" (an advertisement for its
+    cloud service) at INFO through `rank_zero_info` at every Trainer start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+# the logger of lightning.pytorch.utilities.rank_zero (rank_zero_info / rank_zero_warn of lightning 2.x)
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoAdvertising())
