@@ -220,7 +220,7 @@ def _build(config: str, device: str, precision: str, epochs: int, compile_model:
             "--trainer.limit_val_batches", "0", "--trainer.num_sanity_val_steps", "0",
             "--trainer.accelerator", device, "--trainer.devices", "1", "--trainer.precision", precision,
             "--checkpoint.monitor", "null", "--checkpoint.save_top_k", "0", "--checkpoint.save_last", "false",
-            "--last_checkpoint.every_n_epochs", "0",  # no last.ckpt either: the epoch timer would count its writing
+            "--last_checkpoint.every_n_epochs", "0",  # no last.ckpt either: checkpointing off, as said above
             "--trainer.enable_model_summary", "false",
             "--trainer.logger.init_args.save_dir", "/tmp/lightning_ae_bench",
             "--data.val_split", "test"]  # all 60,000 training images
