@@ -16,6 +16,9 @@ from jsonargparse.typing import NonNegativeInt
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 LAST = ModelCheckpoint.CHECKPOINT_NAME_LAST  # "last": the name `--ckpt_path last` looks for
+# `Trainer.save_checkpoint(weights_only=...)` chooses what is WRITTEN (False: optimizer and loop state
+# too, so a run can resume); it has nothing to do with how files are read (always torch.load(weights_only=True)).
+SAVE_FULL_STATE = {"weights_only": False}
 
 
 class BestCheckpoint(ModelCheckpoint):
@@ -57,7 +60,7 @@ class LatestCheckpoint(ModelCheckpoint):
         # ModelCheckpoint saves nothing at global step 0 ("no steps were taken"): a closed-form fit
         if not self.best_model_path and trainer.global_step == 0 and not trainer.fast_dev_run and self.dirpath:
             path = f"{self.dirpath}/{LAST}{self.FILE_EXTENSION}"
-            trainer.save_checkpoint(path, weights_only=False)
+            trainer.save_checkpoint(path, **SAVE_FULL_STATE)
             self.best_model_path = self.last_model_path = path
 
     @property

@@ -22,7 +22,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch import Tensor
 
-from lightning_ae.callbacks.checkpoint import LAST, checkpoint_folder, latest_checkpoint
+from lightning_ae.callbacks.checkpoint import LAST, SAVE_FULL_STATE, checkpoint_folder, latest_checkpoint
 from lightning_ae.errors import NonFiniteLossError
 
 
@@ -116,7 +116,7 @@ class CheckpointOnInterrupt(L.Callback):
         folder = Path(checkpoint_folder(trainer) or Path(trainer.default_root_dir) / "checkpoints")
         name = LAST + ModelCheckpoint.FILE_EXTENSION
         try:
-            trainer.save_checkpoint(folder / name, weights_only=False)
+            trainer.save_checkpoint(folder / name, **SAVE_FULL_STATE)
         except NonFiniteLossError as e:  # the weights are spoiled: keep the last good checkpoint instead
             rank_zero_info(f"not saving on interrupt: {e}")
             return
