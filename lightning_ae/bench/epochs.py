@@ -1,0 +1,207 @@
+"""The per-epoch table of `make bench`: seconds per training epoch of the pipeline (the model,
+DataModule and Trainer the CLI builds), bare Lightning and a plain loop, each in its own process,
+alternating (see `lightning_ae.bench`)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from lightning_ae.bench.common import KINDS, ROOT, TARGET_RATIO, TARGET_RSS_MB, load_average
+from lightning_ae.loader import binarize
+
+
+def _build(config: str, device: str, precision: str, epochs: int, compile_model: bool, batch_size: int | None,
+           train_subset: int | None = None):
+    """Model, DataModule and Trainer exactly as `lightning-ae fit --config configs/<config>.yaml` makes them."""
+    from lightning_ae.cli import cli
+
+    args = ["--config", str(ROOT / "configs" / f"{config}.yaml"), "--trainer.max_epochs", str(epochs),
+            "--trainer.limit_val_batches", "0", "--trainer.num_sanity_val_steps", "0",
+            "--trainer.accelerator", device, "--trainer.devices", "1", "--trainer.precision", precision,
+            "--checkpoint.monitor", "null", "--checkpoint.save_top_k", "0", "--checkpoint.save_last", "false",
+            "--last_checkpoint.every_n_epochs", "0",  # no last.ckpt either: checkpointing off, as said above
+            "--trainer.enable_model_summary", "false",
+            "--trainer.logger.init_args.save_dir", "/tmp/lightning_ae_bench",
+            "--data.val_split", "test"]  # all 60,000 training images
+    if compile_model:
+        args += ["--model.init_args.compile", "true"]
+    if batch_size:
+        args += ["--data.batch_size", str(batch_size)]
+    if train_subset:
+        args += ["--data.train_subset", str(train_subset)]
+    return cli(args, run=False)
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def _pipeline(model, dm, trainer, device: str) -> tuple[list[float], list[float]]:
+    """Wall and CPU (all threads) seconds of each training epoch of `trainer.fit`."""
+    import lightning as L
+
+    times: list[float] = []
+    cpu: list[float] = []
+
+    class EpochTimer(L.Callback):
+        def on_train_epoch_start(self, *_):
+            _sync(device)
+            self.t0, self.c0 = time.perf_counter(), time.process_time()
+
+        def on_train_epoch_end(self, *_):
+            _sync(device)
+            times.append(time.perf_counter() - self.t0)
+            cpu.append(time.process_time() - self.c0)
+
+    trainer.callbacks.append(EpochTimer())
+    trainer.fit(model, dm)
+    return times, cpu
+
+
+def _bare_trainer(trainer, epochs: int):
+    """A Trainer on the same device and precision with nothing of the project's: Lightning's own loop."""
+    import lightning as L
+
+    return L.Trainer(max_epochs=epochs, accelerator=trainer.accelerator, devices=1, precision=trainer.precision,
+                     logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                     limit_val_batches=0, num_sanity_val_steps=0, default_root_dir="/tmp/lightning_ae_bench")
+
+
+def _plain(model, dm, epochs: int, device: str, precision: str, compile_model: bool) -> tuple[list[float], list[float]]:
+    from lightning_ae.compiling import compile_networks
+
+    dm.setup("fit")
+    x, _ = dm.split("train")
+    dev = torch.device(device)
+    x = x.to(dev)  # the pipeline keeps the data on a GPU too (device_resident: auto)
+    model.to(dev).train()
+    if compile_model:
+        compile_networks(model, dev)
+    opt = model.configure_optimizers()
+    opt = opt["optimizer"] if isinstance(opt, dict) else opt
+    bs, n, binary = dm.batch_size, len(x), dm.hparams.binarize
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if precision.startswith("bf16") else torch.float16,
+                              enabled=precision.endswith("-mixed"))
+    scaler = torch.amp.GradScaler(dev.type, enabled=precision == "16-mixed")
+    times, cpu = [], []
+    for epoch in range(epochs):
+        _sync(device)
+        t0, c0 = time.perf_counter(), time.process_time()
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(epoch)).to(dev)
+        g = torch.Generator(device=dev).manual_seed(epoch) if binary else None
+        for i in range(0, n, bs):
+            xb = x[perm[i : i + bs]]
+            if binary:
+                xb = binarize(xb, g)
+            with autocast:
+                loss, _, _ = model.objective(model.corrupt(xb), xb)
+            opt.zero_grad(set_to_none=True)
+            if scaler.is_enabled():  # 16-mixed: loss scaling, as Lightning's MixedPrecision plugin does
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                opt.step()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return times, cpu
+
+
+def worker(a) -> None:
+    torch.set_num_threads(a.threads)  # every kind: the same intra-op thread count
+    built = _build(a.configs[0], a.device, a.precision, a.epochs, a.compile, a.batch_size, a.train_subset)
+    model, dm, trainer = built.model, built.datamodule, built.trainer
+    if a.worker == "pipeline":
+        times, cpu = _pipeline(model, dm, trainer, a.device)
+    elif a.worker == "lightning":
+        times, cpu = _pipeline(model, dm, _bare_trainer(trainer, a.epochs), a.device)
+    else:
+        times, cpu = _plain(model, dm, a.epochs, a.device, a.precision, a.compile)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    print(json.dumps({"times": times, "cpu": cpu, "n": len(dm.split("train")[0]), "peak_mb": peak_mb,
+                      "threads": torch.get_num_threads()}))
+
+
+def _measure(kind: str, config: str, device: str, precision: str, compile_model: bool, a) -> dict:
+    cmd = [sys.executable, "-m", "lightning_ae.bench", "--worker", kind, "--configs", config, "--device", device,
+           "--precision", precision, "--epochs", str(a.epochs), "--threads", str(a.threads)]
+    if compile_model:
+        cmd.append("--compile")
+    if a.batch_size:
+        cmd += ["--batch-size", str(a.batch_size)]
+    if a.train_subset:
+        cmd += ["--train-subset", str(a.train_subset)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"bench worker failed ({' '.join(cmd)}):\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _variants(device: str, precision: str) -> list[tuple[str, str, bool]]:
+    """(device, precision, compile) of each row: the CPU row, and with --device cuda the GPU rows."""
+    rows = [("cpu", precision, False)]
+    if device == "cuda":
+        rows += [("cuda", "32-true", False), ("cuda", "bf16-mixed", False), ("cuda", "32-true", True)]
+    return rows
+
+
+
+def epoch_section(a, load_before: str) -> list[str]:
+    """The per-epoch training table: pipeline, bare Lightning and plain loop, alternating."""
+    rows = []
+    for config in a.configs:
+        for device, precision, compile_model in _variants(a.device, a.precision):
+            runs: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            peak: dict[str, float] = {}
+            n = 0
+            for r in range(a.repeats):
+                for kind in (KINDS if r % 2 == 0 else KINDS[::-1]):
+                    res = _measure(kind, config, device, precision, compile_model, a)
+                    runs[kind] += res["times"][1:]
+                    cpu[kind] += res["cpu"][1:]
+                    peak[kind] = max(peak.get(kind, 0.0), res["peak_mb"])
+                    n = res["n"]
+                    print(f"  {config} {device} {precision}{' compiled' if compile_model else ''} {kind:<8} "
+                          "epochs (s): " + ", ".join(f"{t:.2f}" for t in res["times"]), flush=True)
+            pipe, bare, plain = (statistics.median(runs[kind]) for kind in KINDS)
+            pipe_cpu, plain_cpu = statistics.median(cpu["pipeline"]), statistics.median(cpu["plain"])
+            rows.append((config, device, precision, compile_model, pipe, bare, plain, n, peak["pipeline"],
+                         peak["plain"], pipe_cpu, plain_cpu, runs))
+    head = [f"{a.threads} torch thread(s) in every kind; load average {load_before} before, {load_average()} after "
+            "(other work on the machine slows every kind alike: they alternate).",
+            f"Each cell: median of {a.repeats * (a.epochs - 1)} epochs over {a.repeats} processes per kind "
+            f"(first epoch of each process dropped as warm-up); CPU s/epoch: the process's CPU time (all threads) "
+            "in the same epochs, steadier than wall time on a busy machine. Targets: ratio <= "
+            f"{TARGET_RATIO:.2f} on CPU, pipeline peak RSS <= {TARGET_RSS_MB / 1024:.1f} GB.",
+            ""]
+    table = ["| config | device | precision | compile | pipeline s/epoch | plain loop s/epoch | ratio | "
+             "bare Lightning s/epoch | bare / plain | pipeline samples/s | plain samples/s | "
+             "pipeline peak RSS (MB) | plain peak RSS (MB) | pipeline CPU s/epoch | plain CPU s/epoch | CPU ratio |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for config, device, precision, compile_model, pipe, bare, plain, n, pk_pipe, pk_plain, c_pipe, c_plain, _ in rows:
+        table.append(f"| {config} | {device} | {precision} | {'yes' if compile_model else 'no'} | {pipe:.3f} | "
+                     f"{plain:.3f} | {pipe / plain:.3f} | {bare:.3f} | {bare / plain:.3f} | {n / pipe:,.0f} | "
+                     f"{n / plain:,.0f} | {pk_pipe:,.0f} | {pk_plain:,.0f} | {c_pipe:.3f} | {c_plain:.3f} | "
+                     f"{c_pipe / c_plain:.3f} |")
+    if a.device != "cuda":
+        for config in a.configs:
+            table.append(f"| {config} | cuda | 32-true / bf16-mixed / compiled | | not measured (no GPU; "
+                         "`--device cuda` on a GPU machine) | | | | | | | | | | | |")
+    epochs = ["", "Every epoch (s), in measurement order:", ""]
+    for config, device, precision, compile_model, *_, runs in rows:
+        for kind in KINDS:
+            epochs.append(f"- {config} {device} {precision}{' compiled' if compile_model else ''} {kind}: "
+                          + ", ".join(f"{t:.3f}" for t in runs[kind]))
+    return head + table + epochs
+
