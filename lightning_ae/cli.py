@@ -2,6 +2,10 @@
 
 `lightning-ae fit --config configs/ae_2d.yaml` reads `configs/default.yaml` first (trainer,
 TensorBoard logger, seed), then the model's file. The YAML `model.class_path` names the model.
+`--config ae_2d` (a bare name) is the config of that name that comes with the package (see
+`lightning_ae.config_files`), so an installed `lightning-ae` works from any folder.
+`lightning-ae export ...` and `lightning-ae summary ...` are the tools `python -m lightning_ae.export`
+and `python -m lightning_ae.summary` (not Trainer methods, so not LightningCLI subcommands).
 Errors a user can fix (missing data, impossible hyperparameters, unknown keys, bad checkpoints, a
 loss that became NaN) are printed as one line with exit status 2 (see `lightning_ae.errors`); add
 `--debug` or set LIGHTNING_AE_DEBUG=1 for the full traceback. SIGTERM saves `last.ckpt` and exits 143.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import lightning_ae.quiet  # noqa: F401  (first: the library messages it silences start at import)
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -29,11 +34,13 @@ from lightning_ae.callbacks import CodesWriter, ImageLogger, RepresentationProbe
 from lightning_ae.callbacks.checkpoint import BestCheckpoint, LatestCheckpoint, latest_checkpoint
 from lightning_ae.callbacks.guards import CheckpointOnInterrupt, NonFiniteGuard
 from lightning_ae.checkpoints import CheckpointError, checkpoint_problem, missing_checkpoint
+from lightning_ae.config_files import configs_dir, resolve_config_args
 from lightning_ae.data import MNISTDataModule
 from lightning_ae.errors import USER_ERRORS, describe, root_cause
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+DEFAULT_CONFIG = configs_dir() / "default.yaml"  # the packaged copy of configs/default.yaml
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
+TOOLS = {"export": "lightning_ae.export", "summary": "lightning_ae.summary"}  # `lightning-ae export ...`
 # the names Lightning resolves itself (`last`: newest last*.ckpt of the run; `best`: after a fit)
 SPECIAL_CKPT_PATHS = ("last", "best", "hpc")
 
@@ -53,6 +60,10 @@ class AutoencoderCLI(LightningCLI):
         # model's `optimizer` / `lr_scheduler` arguments (lightning_ae.models.system), not patched in
         parser.add_optimizer_args((Optimizer,), link_to="model.init_args.optimizer")
         parser.add_lr_scheduler_args(LRSchedulerTypeTuple, link_to="model.init_args.lr_scheduler")
+        # the model's input size follows the data (a named dataset, an .npz, an image folder): every
+        # config runs on 8 x 8 or 64 x 64 images as it is; read from the DataModule once it is built
+        parser.link_arguments("data.input_dim", "model.init_args.input_dim", apply_on="instantiate")
+        parser.link_arguments("data.image_shape", "model.init_args.image_shape", apply_on="instantiate")
         parser.add_lightning_class_args(BestCheckpoint, "checkpoint")  # the best, by val/loss
         parser.set_defaults({"checkpoint.monitor": "val/loss", "checkpoint.mode": "min",
                              "checkpoint.filename": "best-epoch{epoch:03d}", "checkpoint.auto_insert_metric_name": False})
@@ -149,6 +160,12 @@ def _cheap_cuda_check(strategy: str) -> None:
 
 def cli(args: list[str] | None = None, run: bool = True) -> AutoencoderCLI:
     defaults = [str(DEFAULT_CONFIG)] if DEFAULT_CONFIG.is_file() else []
+    # `--config ae_2d`: the packaged configs/ae_2d.yaml (in sys.argv itself, as --debug is taken out of it in
+    # main(): LightningCLI warns when given args beside a command line, and a DDP launch reruns sys.argv)
+    if args is None:
+        sys.argv[1:] = resolve_config_args(sys.argv[1:])
+    else:
+        args = resolve_config_args(list(args))
     return AutoencoderCLI(
         L.LightningModule,  # every AutoencoderModule variant, and the Classifier that reuses an encoder
         MNISTDataModule,
@@ -184,6 +201,8 @@ def main(args: list[str] | None = None) -> None:
         if args is None:
             sys.argv[1:] = argv
         args = None if args is None else argv
+    if argv and argv[0] in TOOLS:  # `lightning-ae export ...`, `lightning-ae summary ...`
+        return importlib.import_module(TOOLS[argv[0]]).main(argv[1:])
     try:
         cli(args)
     except SIGTERMException:

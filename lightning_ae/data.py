@@ -1,10 +1,13 @@
-"""MNIST as one in-memory tensor, served in batches by slicing: the project's one DataModule.
+"""Images as one in-memory tensor, served in batches by slicing: the project's one DataModule.
 
-The four IDX files are found, checked and read by `lightning_ae.idx` and kept as a single float
-tensor of shape (N, 784) with pixels in [0, 1]; batches are slices of it served by
+The data is a dataset of the MNIST family by name (`dataset`: its four IDX files found or fetched by
+`lightning_ae.datasets`, read by `lightning_ae.idx`) or your own images (`path`: an `.npz` array or
+a folder of PNG/JPEG files, read by `lightning_ae.sources`). Either is kept as a single float tensor
+of shape (N, H * W) with pixels in [0, 1] (784 for MNIST); batches are slices of it served by
 `lightning_ae.loader.TensorLoader`: there is no per-sample Dataset/PIL/ToTensor path. On a GPU the
 whole set is moved to the device once. Callbacks and experiments get images and labels through
-`MNISTDataModule.split`, the one data protocol of the project.
+`MNISTDataModule.split`, the one data protocol of the project; `image_shape`, `input_dim` and
+`class_names` describe the data (the CLI links `input_dim` and `image_shape` to the model's).
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ from typing import Literal
 
 import lightning as L
 import torch
-from jsonargparse.typing import PositiveInt, restricted_number_type
+from jsonargparse.typing import OpenUnitInterval, PositiveInt, restricted_number_type
 from torch import Tensor
 
+from lightning_ae.datasets import DATASETS, find_data_dir, image_shape, locate
 from lightning_ae.errors import ConfigError
-from lightning_ae.idx import DataError, find_data_dir, load_mnist, locate_mnist, read_idx
+from lightning_ae.idx import DataError, load_mnist, load_split, read_idx
 from lightning_ae.loader import TensorLoader, binarize
+from lightning_ae.sources import Images, read_images
 
 
 __all__ = ["MNISTDataModule", "DataError", "TensorLoader", "binarize", "find_data_dir", "load_mnist", "read_idx"]
+DatasetName = Literal["mnist", "fashion_mnist", "kmnist"]
 
 # argument types: LightningCLI refuses other values when it parses the command line or config
 HoldoutSize = restricted_number_type("HoldoutSize", int, [(">", 0), ("<", 60_000)],
@@ -31,19 +37,33 @@ LabelCount = restricted_number_type("LabelCount", int, (">=", 10),
                                     docstring="number of labelled images, at least 10 (one per digit)")
 LabelFraction = restricted_number_type("LabelFraction", float, [(">", 0), ("<=", 1)],
                                        docstring="share of the training split, in (0, 1]")
+SplitFraction = OpenUnitInterval  # a share of the images of data.path, in (0, 1)
 
 
 class MNISTDataModule(L.LightningDataModule):
-    """MNIST for every model of the project: flattened (B, 784) pixels in [0, 1] and labels.
+    """Images for every model of the project: flattened (B, H * W) pixels in [0, 1] and labels.
 
     Args:
-        data_dir: folder with the four IDX files (in it or in `MNIST/raw/` under it). None looks in
-            $LIGHTNING_AE_DATA, then `data/`, then `../shared/data`.
-        download: fetch with torchvision into `data_dir` (or `data/`) when the files are missing.
+        data_dir: folder with the dataset's four IDX files (in it or in `MNIST/raw/`,
+            `FashionMNIST/raw/` or `KMNIST/raw/` under it). None looks in $LIGHTNING_AE_DATA, else in
+            `data/`, `../shared/data` and the per-user cache (`$LIGHTNING_AE_CACHE`, else
+            `$XDG_CACHE_HOME/lightning-ae`, else `~/.cache/lightning-ae`), and when it is in none of
+            them downloads it into the cache (not with `LIGHTNING_AE_OFFLINE=1`); see `lightning_ae.datasets`.
+        download: fetch with torchvision into `data_dir` (or $LIGHTNING_AE_DATA) when the files are missing.
+        dataset: mnist, fashion_mnist or kmnist (class names for the figures come with it).
+        path: your own images instead: an `.npz` file (`x`: (N, H, W) or (N, H * W), uint8 or float in
+            [0, 1]; optional `y` labels and `class_names`) or a folder of PNG/JPEG files (grayscale;
+            subfolders are classes), split seeded by `split_seed` into training, holdout
+            (`holdout_fraction`) and test (`test_fraction`) images. `predict` encodes all of them, in order.
+        image_size: resize the images of `path` to this (H and W, or one number for both); None: the
+            `.npz` array's size, or the first image's.
+        holdout_fraction: share of `path`'s images held out for validation (the `val_size` of `path`).
+        test_fraction: share of `path`'s images kept apart for `test`.
         batch_size: training batch size (evaluation uses `eval_batch_size`).
-        val_split: "holdout" keeps `val_size` training images apart for validation; "test" validates
-            on the 10,000 test images, as the classic posts did.
-        val_size: size of the holdout split, 1 to 59,999 (fixed seed `split_seed`).
+        val_split: "holdout" keeps `val_size` training images (with `path`: `holdout_fraction` of
+            them) apart for validation; "test" validates on the test images (MNIST's 10,000), as the
+            classic posts did, and trains on the rest.
+        val_size: size of the holdout split of a named dataset, 1 to 59,999 (fixed seed `split_seed`).
         split_seed: seed of the holdout split, the labelled subset and the fixed binarisations.
         shuffle_seed: seed of the training order (and of the dynamic binarisation), with the epoch.
         binarize: dynamic binarisation (a Bernoulli sample per pixel per epoch) for training; val
@@ -64,6 +84,11 @@ class MNISTDataModule(L.LightningDataModule):
         self,
         data_dir: str | None = None,
         download: bool = False,
+        dataset: DatasetName = "mnist",
+        path: str | None = None,
+        image_size: PositiveInt | tuple[PositiveInt, PositiveInt] | None = None,
+        holdout_fraction: SplitFraction = 0.1,
+        test_fraction: SplitFraction = 0.1,
         batch_size: PositiveInt = 128,
         eval_batch_size: PositiveInt = 1000,
         val_split: Literal["holdout", "test"] = "holdout",
@@ -80,34 +105,104 @@ class MNISTDataModule(L.LightningDataModule):
         if num_labeled is not None and labeled_fraction is not None:
             raise ConfigError(f"num_labeled={num_labeled} and labeled_fraction={labeled_fraction} are both "
                                      "set; set only one of them (the other to null).")
+        if path is not None and holdout_fraction + test_fraction >= 1:
+            raise ConfigError(f"holdout_fraction={holdout_fraction} and test_fraction={test_fraction} leave no "
+                              "training images; lower them so that they add up to less than 1.")
+        if path is not None and dataset != "mnist":
+            raise ConfigError(f"data.dataset={dataset} and data.path={path} are both set; set only one of them.")
         # our frame, passed in: by itself Lightning 2.6's `save_hyperparameters` leaves a reference cycle
         # through its own frame that keeps this object (~400 MB of tensors once set up) alive until a
         # full garbage collection, which a long process (the test suite) seldom runs
         self.save_hyperparameters(frame=inspect.currentframe())
         self.data_dir, self.download, self.batch_size = data_dir, download, batch_size
         self.tensors: dict[str, tuple[Tensor, Tensor]] = {}
+        self._images: Images | None = None  # the images of `path`, read once
+        self._shape: tuple[int, int] | None = None
+
+    # -- what the data is ------------------------------------------------------------------------
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """(H, W) of the images: (28, 28) for the MNIST family (from the IDX header, so any size loads)."""
+        if self._shape is None:
+            if self.hparams.path is not None:
+                self._shape = self._own_images().shape
+            else:
+                root = find_data_dir(self.data_dir, self.hparams.dataset)
+                self._shape = image_shape(root, self.hparams.dataset) if root is not None else (28, 28)
+        return self._shape
+
+    @property
+    def input_dim(self) -> int:
+        """Pixels per image, H * W: the models' `input_dim` (linked by the CLI)."""
+        return self.image_shape[0] * self.image_shape[1]
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Label i's name, for legends: digits, Fashion-MNIST's "T-shirt/top", ..., KMNIST's "o", "ki", ...,
+        `path`'s `class_names` or subfolders (else the label numbers); () for unlabelled images."""
+        if self.hparams.path is not None:
+            return self._own_images().class_names
+        return DATASETS[self.hparams.dataset].classes
+
+    def _own_images(self) -> Images:
+        if self._images is None:
+            self._images = read_images(self.hparams.path, self.hparams.image_size)
+        return self._images
 
     # -- loading ---------------------------------------------------------------------------------
     def prepare_data(self) -> None:
-        locate_mnist(self.data_dir, self.download)
+        if self.hparams.path is None:
+            locate(self.data_dir, self.hparams.dataset, self.download)
 
     def setup(self, stage: str | None = None) -> None:
         if self.tensors:
             return
-        root = locate_mnist(self.data_dir, self.download)
-        x_train, y_train = load_mnist(root, "train")
-        x_test, y_test = load_mnist(root, "test")
         h = self.hparams
-        perm = torch.randperm(60_000, generator=torch.Generator().manual_seed(h.split_seed))
+        if h.path is not None:
+            return self._setup_own(stage)
+        folder = DATASETS[h.dataset].folder
+        root = locate(self.data_dir, h.dataset, self.download)
+        (x_train, y_train), (x_test, y_test) = (load_split(root, s, folder) for s in ("train", "test"))
+        self._shape = tuple(x_train.shape[1:])
+        x_train, x_test = (x.flatten(1).float().div_(255.0) for x in (x_train, x_test))
+        if h.val_split == "holdout" and h.val_size >= len(x_train):
+            raise ConfigError(f"val_size {h.val_size} leaves no training images of the {len(x_train)}; lower data.val_size.")
+        perm = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(h.split_seed))
         if h.val_split == "test":
             train_idx, (x_val, y_val) = perm, (x_test, y_test)
         else:
             train_idx, val_idx = perm[h.val_size :], perm[: h.val_size]
             x_val, y_val = x_train[val_idx], y_train[val_idx]
+        self._finish(x_train, y_train, train_idx, (x_val, y_val), (x_test, y_test))
+
+    def _setup_own(self, stage: str | None) -> None:
+        """`path`'s images split (seeded) into test, holdout and training images; "all" in the file's order."""
+        h, images = self.hparams, self._own_images()
+        x, y, n = images.x, images.y, len(images.x)
+        n_test, n_val = (max(1, round(f * n)) for f in (h.test_fraction, h.holdout_fraction))
+        n_train = n - n_test - (n_val if h.val_split == "holdout" else 0)
+        if stage in ("fit", None) and n_train < self.batch_size:
+            raise DataError(
+                f"{h.path}: {n} images leave {max(0, n_train)} for training after the test and holdout shares, "
+                f"fewer than a batch (data.batch_size {self.batch_size}); lower --data.batch_size or add images.")
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(h.split_seed))
+        rest, test = perm[n_test:], (x[perm[:n_test]], y[perm[:n_test]])  # rest: holdout first, then training
+        x_rest, y_rest = x[rest], y[rest]
+        if h.val_split == "test":
+            train_idx, val = torch.arange(len(rest)), test
+        else:
+            train_idx, val = torch.arange(n_val, len(rest)), (x_rest[:n_val], y_rest[:n_val])
+        self._finish(x_rest, y_rest, train_idx, val, test, all_=(x, y), check_batch=stage in ("fit", None))
+
+    def _finish(self, x_train: Tensor, y_train: Tensor, train_idx: Tensor, val: tuple[Tensor, Tensor],
+                test: tuple[Tensor, Tensor], all_: tuple[Tensor, Tensor] | None = None, check_batch: bool = True) -> None:
+        """The splits from the training images and the index of those trained on; binarised, on the device."""
+        h = self.hparams
+        (x_val, y_val), (x_test, y_test) = val, test
         train_idx = self._labeled_subset(train_idx, y_train)
         if h.train_subset is not None:
             train_idx = train_idx[: h.train_subset]
-        if self.batch_size > len(train_idx):
+        if self.batch_size > len(train_idx) and check_batch:
             raise ConfigError(
                 f"batch_size {self.batch_size} is larger than the training set ({len(train_idx)} images); "
                 "lower data.batch_size."
@@ -118,6 +213,8 @@ class MNISTDataModule(L.LightningDataModule):
             "test": (x_test, y_test),
             "full_train": (x_train, y_train),
         }
+        if all_ is not None:
+            self.tensors["all"] = all_
         if h.binarize:  # one fixed binarisation for evaluation
             g = torch.Generator().manual_seed(h.split_seed + 1)
             self.tensors["val"] = (binarize(x_val, g), y_val)
@@ -135,11 +232,14 @@ class MNISTDataModule(L.LightningDataModule):
         if k > len(idx):
             raise ConfigError(f"num_labeled={k} exceeds the {len(idx)} training images; lower data.num_labeled.")
         labels = y[idx]
-        quota = torch.bincount(labels, minlength=10).double() * k / len(idx)
+        if len(labels) and int(labels.min()) < 0:
+            raise ConfigError(f"num_labeled / labeled_fraction need labels, and {h.path} has none; leave them out.")
+        classes = max(10, int(labels.max()) + 1)
+        quota = torch.bincount(labels, minlength=classes).double() * k / len(idx)
         share = quota.floor().long()  # the largest remainders get the last few, so the shares add up to k
         share[torch.argsort(quota - share, descending=True, stable=True)[: k - int(share.sum())]] += 1
         picked = []
-        for c in range(10):  # `idx` is already a seeded permutation: take each class's first share
+        for c in range(classes):  # `idx` is already a seeded permutation: take each class's first share
             picked.append(idx[labels == c][: share[c]])
         out = torch.cat(picked)
         return out[torch.randperm(len(out), generator=torch.Generator().manual_seed(h.split_seed))]
@@ -166,6 +266,9 @@ class MNISTDataModule(L.LightningDataModule):
         return self._loader("test", self.hparams.eval_batch_size, shuffle=False)
 
     def predict_dataloader(self) -> TensorLoader:
+        """The test images; with `path`, all the images of the file or folder, in their order."""
+        if self.hparams.path is not None:
+            return self._loader("all", self.hparams.eval_batch_size, shuffle=False)
         return self.test_dataloader()
 
     def teardown(self, stage: str) -> None:
@@ -176,10 +279,11 @@ class MNISTDataModule(L.LightningDataModule):
         `lightning_ae.idx` keeps, without reading a file again."""
         self.tensors = {}
 
-    def split(self, name: Literal["train", "val", "test", "full_train"], as_seen: bool = False) -> tuple[Tensor, Tensor]:
+    def split(self, name: Literal["train", "val", "test", "full_train", "all"], as_seen: bool = False) -> tuple[Tensor, Tensor]:
         """The whole split `name` as (images, labels): the data protocol callbacks and experiments use.
 
-        Images are float (N, D) with pixels in [0, 1] (D = 784), labels int64 (N,), on the device the data
+        Images are float (N, D) with pixels in [0, 1] (D = H * W, 784 for MNIST), labels int64 (N,), -1
+        for images without a label ("all": every image of `path`, in order), on the device the data
         lives on (see `device_resident`); the split is loaded on first use. With `binarize`, "val"
         and "test" are the one fixed binary sample the model is evaluated on. "train" and
         "full_train" are the intensities (what the dynamic binarisation samples from) unless

@@ -39,10 +39,15 @@ MARGIN = 4  # pixels around the picture
 DIGIT_COLORS = plt.get_cmap("tab10")
 
 
-def digit_grid(rows: list[Tensor], side: int = 28) -> Tensor:
-    """Stack rows of flattened images (each (n, side*side)) into one (3, H, W) grid, one row each."""
+def hw(side: int | tuple[int, int]) -> tuple[int, int]:
+    """(H, W) of images given as one side (a square) or as (H, W)."""
+    return (int(side), int(side)) if isinstance(side, int) else (int(side[0]), int(side[1]))
+
+
+def digit_grid(rows: list[Tensor], side: int | tuple[int, int] = 28) -> Tensor:
+    """Stack rows of flattened images (each (n, H*W); `side`: H = W, or (H, W)) into one (3, H, W) grid, one row each."""
     n = rows[0].shape[0]
-    images = torch.cat([r.detach().float().cpu().clamp(0, 1).reshape(-1, 1, side, side) for r in rows])
+    images = torch.cat([r.detach().float().cpu().clamp(0, 1).reshape(-1, 1, *hw(side)) for r in rows])
     return make_grid(images, nrow=n, padding=2, pad_value=0.5)
 
 
@@ -66,23 +71,25 @@ def _title_lines(title: str | None, width_px: int) -> list[str]:
     return [line for part in title.split("\n") for line in textwrap.wrap(part, chars) or [""]]
 
 
-def _layout(n: int, rows: int, per_line: int, side: int, above: int, gap: int) -> tuple[int, int, list[int]]:
+def _layout(n: int, rows: int, per_line: int, side: tuple[int, int], above: int, gap: int) -> tuple[int, int, list[int]]:
     """(height, width, top of every line) of a canvas of `rows` rows of n images wrapped every
     `per_line`: block b holds images [b * per_line, (b + 1) * per_line) of every row, in row order;
     `above` blank pixels over each line (its caption), `gap` more between blocks. Native pixels."""
-    cell, blocks = side + PAD, math.ceil(n / per_line)
+    (height, width), blocks = side, math.ceil(n / per_line)
+    cell = height + PAD
     tops, top = [], PAD
     for b in range(blocks):
         for _ in range(rows):
             tops.append(top + above)
             top += above + cell
         top += gap
-    return top - gap, per_line * cell + PAD, tops
+    return top - gap, per_line * (width + PAD) + PAD, tops
 
 
 def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: str | None = None,
-                  per_line: int | None = None, side: int = 28, scale: int = SCALE, width: int = WIDTH) -> Figure:
-    """Rows of images (each (n, side*side), pixels in [0, 1]) at `scale` screen pixels per pixel,
+                  per_line: int | None = None, side: int | tuple[int, int] = 28, scale: int = SCALE,
+                  width: int = WIDTH) -> Figure:
+    """Rows of images (each (n, H*W), pixels in [0, 1]; `side`: H = W, or (H, W)) at `scale` screen pixels per pixel,
     each row under its caption ("original", "PCA, 2 components", ...).
 
     A row's n images are wrapped every `per_line` images (default: as many as fit in `width`
@@ -90,9 +97,10 @@ def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: 
     of wrapped lines repeats the captions. The canvas is the image of the figure's first axes (`scale`
     times the native pixels); `cell(fig, row, i)` reads an image back.
     """
-    arrays = [r.detach().float().cpu().clamp(0, 1).reshape(-1, side, side).numpy() for r in rows]
+    side_h, side_w = side = hw(side)
+    arrays = [r.detach().float().cpu().clamp(0, 1).reshape(-1, side_h, side_w).numpy() for r in rows]
     n = arrays[0].shape[0]
-    fit = max(1, (width // scale - PAD) // (side + PAD))
+    fit = max(1, (width // scale - PAD) // (side_w + PAD))
     per_line = min(n, per_line or fit)
     per_line = math.ceil(n / math.ceil(n / per_line))  # even blocks: 10 images in lines of 5, not 6 + 4
     above = CAPTION if captions else 0
@@ -101,8 +109,8 @@ def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: 
     for line, top in enumerate(tops):
         block, r = divmod(line, len(arrays))
         for j, image in enumerate(arrays[r][block * per_line : (block + 1) * per_line]):
-            left = PAD + j * (side + PAD)
-            canvas[top : top + side, left : left + side] = image
+            left = PAD + j * (side_w + PAD)
+            canvas[top : top + side_h, left : left + side_w] = image
     canvas = canvas.repeat(scale, 0).repeat(scale, 1)
     fig_w = max(width, w * scale)
     title_lines = _title_lines(title, fig_w - 2 * MARGIN)
@@ -113,7 +121,7 @@ def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: 
     ax = fig.add_axes((left / fig_w, 0, w * scale / fig_w, h * scale / fig_h))
     ax.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest", aspect="equal")
     ax.set_axis_off()
-    ax.set_label(json.dumps({"rows": len(arrays), "per_line": per_line, "side": side, "scale": scale, "tops": tops}))
+    ax.set_label(json.dumps({"rows": len(arrays), "per_line": per_line, "side": list(side), "scale": scale, "tops": tops}))
     if captions:
         for line, top in enumerate(tops):
             y = fig_h - title_px - (top - above / 2) * scale
@@ -126,14 +134,14 @@ def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: 
 
 
 def cell(fig: Figure, row: int, index: int) -> np.ndarray:
-    """Image `index` of row `row` of a `labelled_grid` figure, as native pixels (side, side)."""
+    """Image `index` of row `row` of a `labelled_grid` figure, as native pixels (H, W)."""
     ax = fig.axes[0]
     layout = json.loads(ax.get_label())
-    side, scale, per_line, rows = layout["side"], layout["scale"], layout["per_line"], layout["rows"]
+    (h, w), scale, per_line, rows = hw(layout["side"]), layout["scale"], layout["per_line"], layout["rows"]
     block, j = divmod(index, per_line)
-    top, left = layout["tops"][block * rows + row], PAD + j * (side + PAD)
+    top, left = layout["tops"][block * rows + row], PAD + j * (w + PAD)
     pixels = np.asarray(ax.images[0].get_array())[::scale, ::scale]
-    return pixels[top : top + side, left : left + side]
+    return pixels[top : top + h, left : left + w]
 
 
 def to_plane(z: Tensor) -> tuple[np.ndarray, str, str, str]:
@@ -155,11 +163,19 @@ def to_plane(z: Tensor) -> tuple[np.ndarray, str, str, str]:
 
 
 def scatter_figure(panels: list[tuple[str, np.ndarray, np.ndarray, str, str]], title: str | None = None,
-                   width: int = WIDTH, plot_px: int = 160) -> Figure:
-    """Scatter plots of 2-D points coloured by digit with a legend per digit: one panel per (name,
-    points (N, 2), digits (N,), x label, y label), `width` pixels each, side by side, under `title`
-    (one panel: about 350 x 230 pixels, the size of a TensorBoard card)."""
-    left, legend, bottom = 42, 44, 30
+                   width: int = WIDTH, plot_px: int = 160, class_names: tuple[str, ...] | list[str] | None = None,
+                   legend_title: str = "digit") -> Figure:
+    """Scatter plots of 2-D points coloured by class with a legend per class: one panel per (name,
+    points (N, 2), labels (N,), x label, y label), `width` pixels each, side by side, under `title`
+    (one panel: about 350 x 230 pixels, the size of a TensorBoard card). The legend names label i
+    `class_names[i]` (default: the number; `legend_title` above it); labels < 0 (no label) are grey,
+    without a legend."""
+    names_of = list(class_names or [])
+    found = sorted({int(d) for _, _, labels, *_ in panels for d in np.unique(np.asarray(labels)) if d >= 0})
+    shown = [names_of[d] if d < len(names_of) else str(d) for d in found]
+    colors = DIGIT_COLORS if max(found, default=0) < 10 else plt.get_cmap("tab20" if max(found) < 20 else "hsv", max(found) + 1)
+    left, bottom = 42, 30
+    legend = int(max(44, max((text_px(n, SMALL - 1) for n in shown), default=0) + 30))
     plot_w = width - left - legend
     title_lines = _title_lines(title, width * len(panels) - 2 * MARGIN)
     title_px = len(title_lines) * LINE_PX + (2 if title_lines else 0)
@@ -174,18 +190,22 @@ def scatter_figure(panels: list[tuple[str, np.ndarray, np.ndarray, str, str]], t
     for i, ((_, points, digits, xlabel, ylabel), name) in enumerate(zip(panels, names)):
         ax = fig.add_axes(((i * width + left) / fig_w, bottom / height, plot_w / fig_w, plot_px / height))
         points, digits = np.asarray(points), np.asarray(digits)
-        for d in range(10):
+        if (digits < 0).any():
+            ax.scatter(points[digits < 0, 0], points[digits < 0, 1], s=2, color="0.4", alpha=0.7, linewidths=0,
+                       rasterized=True)
+        for d, label in zip(found, shown):
             mask = digits == d
             if mask.any():
-                ax.scatter(points[mask, 0], points[mask, 1], s=2, color=DIGIT_COLORS(d), label=str(d),
+                ax.scatter(points[mask, 0], points[mask, 1], s=2, color=colors(d), label=label,
                            alpha=0.7, linewidths=0, rasterized=True)
         ax.set_title("\n".join(name), fontsize=SMALL + 0.5, pad=3, linespacing=1.0)
         ax.set_xlabel(xlabel, fontsize=SMALL, labelpad=1)
         ax.set_ylabel(ylabel, fontsize=SMALL, labelpad=1)
         ax.tick_params(labelsize=SMALL - 1, length=2, pad=1)
-        ax.legend(title="digit", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=SMALL - 1,
-                  title_fontsize=SMALL - 1, markerscale=3, handletextpad=0.0, borderaxespad=0.2,
-                  labelspacing=0.05, handlelength=1.2)
+        if found:
+            ax.legend(title=legend_title, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+                      fontsize=SMALL - 1, title_fontsize=SMALL - 1, markerscale=3, handletextpad=0.0,
+                      borderaxespad=0.2, labelspacing=0.05, handlelength=1.2)
     return fig
 
 

@@ -110,7 +110,7 @@ def test_download_without_network(fails, tmp_path, monkeypatch):
     monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens there: refused at once
     line = fails("fit", "--config", AE, "--data.data_dir", str(tmp_path / "dl"), "--data.download", "true")
     assert f"could not download MNIST into {tmp_path / 'dl'}" in line
-    assert f"copy the four IDX files" in line and str(tmp_path / "dl" / "MNIST" / "raw") in line
+    assert "copy the four IDX files" in line and str(tmp_path / "dl" / "MNIST" / "raw") in line
 
 
 # -- impossible hyperparameters ---------------------------------------------------------------------

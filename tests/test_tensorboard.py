@@ -10,7 +10,6 @@ pictures, metrics and embedding must appear without a restart.
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest

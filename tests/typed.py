@@ -13,4 +13,4 @@ def build(cls, **kwargs):
     parser = ArgumentParser(exit_on_error=False)
     parser.add_class_arguments(cls, "model", fail_untyped=False)
     config = parser.parse_object({"model": kwargs})
-    return parser.instantiate_classes(config).model
+    return parser.instantiate(config).model

@@ -21,8 +21,9 @@ def _build(config: str, device: str, precision: str, epochs: int, compile_model:
            train_subset: int | None = None):
     """Model, DataModule and Trainer exactly as `lightning-ae fit --config configs/<config>.yaml` makes them."""
     from lightning_ae.cli import cli
+    from lightning_ae.config_files import config_path
 
-    args = ["--config", str(ROOT / "configs" / f"{config}.yaml"), "--trainer.max_epochs", str(epochs),
+    args = ["--config", str(config_path(config)), "--trainer.max_epochs", str(epochs),
             "--trainer.limit_val_batches", "0", "--trainer.num_sanity_val_steps", "0",
             "--trainer.accelerator", device, "--trainer.devices", "1", "--trainer.precision", precision,
             "--checkpoint.monitor", "null", "--checkpoint.save_top_k", "0", "--checkpoint.save_last", "false",

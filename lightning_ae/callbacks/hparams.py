@@ -48,7 +48,7 @@ METRICS = (
     ("val/loss", VALIDATION, "validation objective (not charted for the VAE)"),
     ("train/loss", TRAINING, "training objective, mean of the last epoch (per-pixel for the autoencoders)"),
 )
-DATA_KEYS = ("batch_size", "binarize", "val_split", "train_subset", "num_labeled", "labeled_fraction")
+DATA_KEYS = ("dataset", "path", "batch_size", "binarize", "val_split", "train_subset", "num_labeled", "labeled_fraction")
 SKIPPED = {"self", "kwargs", "args", "optimizer", "lr_scheduler"}  # the optimizer gets columns of its own
 BOOL, NUMBER, STRING = api_pb2.DATA_TYPE_BOOL, api_pb2.DATA_TYPE_FLOAT64, api_pb2.DATA_TYPE_STRING
 # the columns the dashboard shows before any is ticked: TensorBoard lists first the hyperparameters

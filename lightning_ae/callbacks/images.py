@@ -173,12 +173,14 @@ class ImageLogger(RunStep):
             captions.append(pca.name())
         rows.append(pl_module(few))
         captions.append(pca_name(pl_module.latent_dim) if isinstance(pl_module, PCA) else f"{model}, {k}-D code")
-        out: dict[str, Tensor | Figure] = {"recon_grid": figures.labelled_grid(rows, captions)}
+        out: dict[str, Tensor | Figure] = {"recon_grid": figures.labelled_grid(rows, captions, side=pl_module.image_shape)}
+        legend = legend_of(trainer.datamodule)
         self._panels = []
         if scatter and k is not None:
             x, y = self._test_images(trainer, self.scatter_points, pl_module.device)
             digits = y.cpu().numpy()
-            title = f"{run}: {len(x)} test digits, {when}"
+            noun = "digits" if legend["legend_title"] == "digit" else "images"
+            title = f"{run}: {len(x)} test {noun}, {when}"
             points, xlabel, ylabel, how = figures.to_plane(self._encode(pl_module, x))
             if isinstance(pl_module, PCA):
                 xlabel, ylabel = ("PC 1", "PC 2") if k > 1 else ("PC 1", ylabel)
@@ -187,7 +189,7 @@ class ImageLogger(RunStep):
             else:
                 name = f"{model}: {how}"
             model_panel = (name, points, digits, xlabel, ylabel)
-            out["latent_scatter"] = figures.scatter_figure([model_panel], title=title)
+            out["latent_scatter"] = figures.scatter_figure([model_panel], title=title, **legend)
             if pca is not None:
                 key = f"plane{len(x)}"
                 if key not in pca.cache:
@@ -195,7 +197,8 @@ class ImageLogger(RunStep):
                 axes = ("PC 1", "PC 2") if pca.k > 1 else ("PC 1", "(jitter)")
                 pca_panel = (pca.name(first_two=True), pca.cache[key].numpy(), digits, *axes)
                 if stage != "fit" or not self._pca_scatter_logged:
-                    out["latent_scatter_pca"] = figures.scatter_figure([pca_panel], title=f"{run}: {len(x)} test digits")
+                    out["latent_scatter_pca"] = figures.scatter_figure([pca_panel], title=f"{run}: {len(x)} test {noun}",
+                                                                       **legend)
                     self._pca_scatter_logged = stage == "fit" or self._pca_scatter_logged
                 self._panels = [pca_panel, model_panel]  # side by side in the PNG file
             else:
@@ -224,7 +227,7 @@ class ImageLogger(RunStep):
             if isinstance(picture, Figure):
                 plt.close(picture)
         if write_png and self._panels:  # the file keeps PCA beside the model, as the posts show it
-            both = figures.scatter_figure(self._panels, title=self._scatter_title)
+            both = figures.scatter_figure(self._panels, title=self._scatter_title, **legend_of(trainer.datamodule))
             figures.save(both, folder / "latent_scatter.png")
             plt.close(both)
         if writer is not None:
@@ -245,6 +248,13 @@ class ImageLogger(RunStep):
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._log(trainer, pl_module, scatter=True, write_png=self.save_png)
+
+
+def legend_of(datamodule) -> dict:
+    """The scatter plots' legend for the data: its class names ("digit" for MNIST's, "class" otherwise)."""
+    names = tuple(getattr(datamodule, "class_names", ()) or ())
+    digits = names == tuple(str(d) for d in range(10))  # MNIST's
+    return {"class_names": names, "legend_title": "digit" if digits else "class"}
 
 
 def pca_name(k: int) -> str:

@@ -84,9 +84,10 @@ def projector_codes(z: Tensor) -> tuple[Tensor, str]:
     return torch.cat([z, z.new_zeros(len(z), 3 - d)], 1), f"test_codes_{d}d_zero_padded_to_3d"
 
 
-def write_embedding(folder, z: Tensor, y: Tensor, images: Tensor, step: int, note: str) -> str:
-    """Write the projector files of codes `z` (N, d), digits `y` (N,) and images (N, 784) into `folder`
-    (a run of its own) at `step`; return the embedding's name."""
+def write_embedding(folder, z: Tensor, y: Tensor, images: Tensor, step: int, note: str,
+                    shape: tuple[int, int] = (28, 28)) -> str:
+    """Write the projector files of codes `z` (N, d), digits `y` (N,) and images (N, H * W) of `shape` into
+    `folder` (a run of its own) at `step`; return the embedding's name."""
     from torch.utils.tensorboard import SummaryWriter
 
     codes, tag = projector_codes(z.float().cpu())
@@ -95,7 +96,7 @@ def write_embedding(folder, z: Tensor, y: Tensor, images: Tensor, step: int, not
         writer.add_text("projector", note, global_step=step)
         writer.add_embedding(codes, metadata=[[int(d), i] for i, d in enumerate(y.tolist())],
                              metadata_header=["digit", "test_index"],
-                             label_img=images.float().cpu().view(n, 1, 28, 28), global_step=step, tag=tag)
+                             label_img=images.float().cpu().view(n, 1, *shape), global_step=step, tag=tag)
     return tag
 
 
@@ -144,6 +145,9 @@ class RepresentationProbes(RunStep):
         was_training = pl_module.training
         pl_module.eval()
         x_train, y_train, x_test, y_test = self._splits(trainer)
+        if len(y_train) == 0 or len(y_test) == 0 or int(min(y_train.min(), y_test.min())) < 0:
+            pl_module.train(was_training)
+            return  # images without labels (data.path without `y`): nothing to probe
         z_train, z_test = self._encode(pl_module, x_train), self._encode(pl_module, x_test)
         y_train, y_test = y_train.to(z_train.device), y_test.to(z_train.device)
         knn = knn_accuracy(z_train, y_train, z_test, y_test, k=min(self.knn_k, len(z_train)))
@@ -156,5 +160,6 @@ class RepresentationProbes(RunStep):
             padded = "" if d >= 3 else f" The {d}-D codes are padded with {3 - d} zero column(s) so that the PCA view draws."
             note = (f"{run_name(trainer)}: the {d}-D codes of the first {n} test digits at step {step} (the tested "
                     f"checkpoint's), coloured by `digit` in the Projector tab.{padded}")
-            write_embedding(log_dir(trainer) / PROJECTOR_RUN, z_test[:n], y_test[:n], x_test[:n], step, note)
+            write_embedding(log_dir(trainer) / PROJECTOR_RUN, z_test[:n], y_test[:n], x_test[:n], step, note,
+                            shape=tuple(getattr(pl_module, "image_shape", (28, 28))))
         pl_module.train(was_training)

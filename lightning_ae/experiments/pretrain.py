@@ -29,12 +29,12 @@ import torch
 
 from lightning_ae.callbacks.greedy import GreedyLayerwisePretraining
 from lightning_ae.checkpoints import checkpoint_problem, load_checkpoint, missing_checkpoint
+from lightning_ae.config_files import config_path
 from lightning_ae.data import MNISTDataModule
 from lightning_ae.errors import exit_on_user_error
 from lightning_ae.models import Autoencoder  # noqa: F401  Lightning loads only classes already imported
 from lightning_ae.summary import load
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 VARIANTS = ("random", "frozen", "finetuned")
 
 
@@ -95,7 +95,7 @@ def classifier_run(labels: int, variant: str, encoder_ckpt: str, steps: int, ful
         batch = min(150, labels // 2)
         epochs = math.ceil(steps / math.ceil(labels / batch))
         data = ["--data.num_labeled", str(labels)]
-    args = ["--config", str(ROOT / "configs" / "classifier.yaml"), "--name", "pretrain_classifier",
+    args = ["--config", str(config_path("classifier")), "--name", "pretrain_classifier",
             "--seed_everything", str(seed), "--data.split_seed", str(seed),  # the labelled subset changes too
             "--trainer.logger.init_args.save_dir", logs, "--trainer.logger.init_args.version",
             f"{Path(encoder_ckpt).resolve().parents[2].name}_n{labels}_{variant}_lr{lr:g}_wd{weight_decay:g}_s{seed}",

@@ -16,6 +16,7 @@ validation and test always score the whole network through `objective`.
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Literal
 
 import torch
@@ -27,6 +28,7 @@ from jsonargparse.typing import PositiveInt
 
 from lightning_ae import losses
 from lightning_ae.compiling import compile_networks
+from lightning_ae.errors import ConfigError
 from lightning_ae.models.system import System
 
 # which metrics validation computes every epoch: "lean" (MSE, RMSE, PSNR: one running sum of squared
@@ -45,12 +47,15 @@ class ReconstructionMetrics(nn.Module):
     def __init__(self, prefix: str, image_shape: tuple[int, int, int] = (1, 28, 28), full: bool = True) -> None:
         super().__init__()
         self.image_shape, self.prefix, self.full = image_shape, prefix, full
+        # SSIM's Gaussian window (11 x 11 by default) must fit the image: smaller ones for small images (8 x 8)
+        kernel = min(11, (min(image_shape[1:]) - 1) // 2 * 2 + 1)
         self.flat = MetricCollection(
             {"mse": MeanSquaredError(), "rmse": MeanSquaredError(squared=False), "psnr": PeakSignalNoiseRatio(data_range=1.0)},
             prefix=prefix,
         )
         if full:
-            self.ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+            self.ssim = StructuralSimilarityIndexMeasure(data_range=1.0, kernel_size=max(1, kernel),
+                                                         sigma=1.5 * max(1, kernel) / 11)
             self.sse = MeanMetric()  # squared error per image (Hinton & Salakhutdinov's unit)
 
     def update(self, x_hat: Tensor, x: Tensor) -> None:
@@ -68,11 +73,25 @@ class ReconstructionMetrics(nn.Module):
         return out
 
 
+def shape_of(input_dim: int, image_shape: tuple[int, int] | None) -> tuple[int, int]:
+    """(H, W) of images of `input_dim` pixels: `image_shape` if given (checked), else a square, else one row."""
+    if image_shape is not None:
+        if image_shape[0] * image_shape[1] != input_dim:
+            raise ConfigError(f"image_shape {tuple(image_shape)} has {image_shape[0] * image_shape[1]} pixels, "
+                              f"input_dim is {input_dim}; leave both to the data (they follow data.path / data.dataset).")
+        return int(image_shape[0]), int(image_shape[1])
+    side = math.isqrt(input_dim)
+    return (side, side) if side * side == input_dim else (1, input_dim)
+
+
 class AutoencoderModule(System):
     """Base system: shared `_step`, torchmetrics, the injected optimizer (see `System`) and figure hooks.
 
     Args:
-        input_dim: pixels per image (784 for MNIST).
+        input_dim: pixels per image (784 for MNIST). On the command line and in configs it follows
+            the data (`data.input_dim`, linked by the CLI).
+        image_shape: (H, W) of the images, for pictures and SSIM (linked to `data.image_shape` by the
+            CLI); None: a square of `input_dim` pixels.
         compile: `torch.compile` the networks (see `lightning_ae.compiling`; eager fallback with a
             warning where unsupported).
         val_metrics: what validation logs every epoch: "lean" (`val/loss`, `val/mse`, `val/rmse`,
@@ -89,13 +108,14 @@ class AutoencoderModule(System):
     train_objective = None  # set by a callback: replaces `objective` in training steps (None: not replaced)
 
     def __init__(self, input_dim: PositiveInt = 784, compile: bool = False, val_metrics: ValMetrics = "lean",
-                 **kwargs) -> None:
+                 image_shape: tuple[PositiveInt, PositiveInt] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         # with the variant's own arguments; our frame passed in, as in MNISTDataModule (no reference cycle)
         self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"], frame=inspect.currentframe())
         self.input_dim = input_dim
-        self.val_metrics = ReconstructionMetrics("val/", full=val_metrics == "full")
-        self.test_metrics = ReconstructionMetrics("test/")
+        self.image_shape = shape_of(input_dim, image_shape)
+        self.val_metrics = ReconstructionMetrics("val/", (1, *self.image_shape), full=val_metrics == "full")
+        self.test_metrics = ReconstructionMetrics("test/", (1, *self.image_shape))
         self.compiled: list[str] | None = None  # names of the compiled networks, once configured
         # training loss and terms summed over the epoch: {names: (sums of value x batch size, images)}, logged at its end
         self._train_terms: dict[tuple[str, ...], tuple[Tensor, int]] = {}
@@ -197,5 +217,7 @@ class AutoencoderModule(System):
         self._step(batch, "test")
 
     def predict_step(self, batch, batch_idx):
+        """Codes `z`, reconstructions `x_hat` (in [0, 1]), inputs `x` and labels `y` (-1: none) of a batch."""
         x, y = batch
-        return {"z": self.encode(x), "y": y}
+        z = self.encode(x)
+        return {"z": z, "x_hat": self.decode(z).clamp(0, 1), "x": x, "y": y}

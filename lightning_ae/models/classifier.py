@@ -11,6 +11,7 @@ learns from few labels, with the encoder frozen or fine-tuned.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Sequence
 
 import torch
@@ -43,7 +44,8 @@ class Classifier(System):
         input_dropout: dropout probability on the pixels during training.
         dropout: dropout probability after every encoder layer during training (Srivastava et al.,
             JMLR 2014; with input_dropout 0.2 it is their MNIST recipe).
-        input_dim: pixels per image.
+        input_dim: pixels per image; on the command line it follows the data (linked to `data.input_dim`).
+        image_shape: (H, W) of the images (linked to `data.image_shape`); recorded, not used by the network.
         max_norm: after every optimizer step, rescale each hidden unit's incoming weight vector to
             an L2 norm of at most this (Srivastava et al., JMLR 2014, Sec. 5.1: with dropout it lets
             a large learning rate run without the weights blowing up); None: no constraint.
@@ -62,6 +64,7 @@ class Classifier(System):
         dropout: Dropout = 0.0,
         input_dim: PositiveInt = 784,
         max_norm: PositiveFloat | None = None,
+        image_shape: tuple[PositiveInt, PositiveInt] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -75,6 +78,8 @@ class Classifier(System):
         self.code_activation = code_activation or activation
         self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"], frame=inspect.currentframe())
         self.latent_dim = hidden_dims[-1]
+        side = math.isqrt(input_dim)  # (H, W) for the projector's thumbnails
+        self.image_shape = tuple(image_shape) if image_shape is not None else (side, side) if side * side == input_dim else (1, input_dim)
         self.input_dropout = nn.Dropout(input_dropout)
         net = mlp([input_dim, *hidden_dims], activation, self.code_activation, init)
         self.encoder = _with_dropout(net, dropout)  # (B, 784) -> (B, d)
@@ -121,6 +126,13 @@ class Classifier(System):
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 784) -> (B, num_classes) logits
         return self.head(self.encode(x))
+
+    def on_fit_start(self) -> None:
+        """Refuse, in one line, images without labels (a `data.path` without `y`): nothing to learn from."""
+        split = getattr(self.trainer.datamodule, "split", None)
+        if split is not None and len(y := split("train")[1]) and int(y.min()) < 0:
+            raise ConfigError(f"the classifier needs labels, and {self.trainer.datamodule.hparams.get('path')} has "
+                              "none; save them as the .npz's `y`, or put each class's images in a subfolder.")
 
     def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
         x, y = batch

@@ -118,4 +118,5 @@ class DenoisingAutoencoder(Autoencoder):
         kind, level = (self.noise, self.noise_level) if self.training else (self.eval_noise_kind, self.eval_noise_level)
         noise = "no noise" if kind == "none" or level == 0 else f"{kind.replace('_', ' ')} noise {level:g}"
         return {"denoising/grid": figures.labelled_grid(
-            [noisy, self(noisy), x], [f"input, {noise}", f"{type(self).__name__}'s reconstruction", "clean target"])}
+            [noisy, self(noisy), x], [f"input, {noise}", f"{type(self).__name__}'s reconstruction", "clean target"],
+            side=self.image_shape)}

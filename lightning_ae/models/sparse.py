@@ -14,7 +14,6 @@ from typing import Literal
 
 import torch
 from matplotlib import pyplot as plt
-from matplotlib.figure import Figure
 from torch import Tensor
 
 from lightning_ae import figures, losses

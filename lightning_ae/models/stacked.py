@@ -56,15 +56,15 @@ class StackedAutoencoder(Autoencoder):
         first = linear_layers(self.encoder)[0].out_features
         if num_filters > first:
             raise ConfigError(f"num_filters must be between 1 and the first layer's {first} units, got {num_filters}.")
-        side = math.isqrt(self.input_dim)
-        if side * side != self.input_dim:
-            raise ConfigError(f"the filters picture needs square images; input_dim={self.input_dim} is not a square.")
-        self.num_filters, self.side = num_filters, side
+        if self.hparams.get("image_shape") is None and self.image_shape[0] == 1:
+            raise ConfigError(f"the filters picture needs the images' shape; input_dim={self.input_dim} is not a square: "
+                              "give image_shape (H, W) (the CLI sets it from the data).")
+        self.num_filters = num_filters
 
     def filters(self) -> Tensor:
-        """The first `num_filters` rows of the first weight matrix as images: (num_filters, 1, side, side)."""
+        """The first `num_filters` rows of the first weight matrix as images: (num_filters, 1, H, W)."""
         w = linear_layers(self.encoder)[0].weight[: self.num_filters]  # (num_filters, input_dim)
-        return w.detach().float().cpu().reshape(-1, 1, self.side, self.side)
+        return w.detach().float().cpu().reshape(-1, 1, *self.image_shape)
 
     def figures(self, x: Tensor, y: Tensor) -> dict[str, object]:
         """`stacked/filters`: the first `num_filters` rows of W1 as images, each scaled to [0, 1] on its own
@@ -74,5 +74,5 @@ class StackedAutoencoder(Autoencoder):
         scaled = (w - low) / (high - low).clamp_min(1e-12)
         per_line = math.ceil(math.sqrt(self.num_filters))
         return {"stacked/filters": figures.labelled_grid(
-            [scaled], per_line=per_line, side=self.side,
+            [scaled], per_line=per_line, side=self.image_shape,
             title=f"first-layer filters: rows 1-{self.num_filters} of W1, each scaled to its own range")}

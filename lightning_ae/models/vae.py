@@ -179,7 +179,8 @@ class VariationalAutoencoder(AutoencoderModule):
         g = torch.Generator().manual_seed(0)  # the same prior samples every epoch
         z = torch.randn(SAMPLES, self.latent_dim, generator=g).to(self.device, x.dtype)
         out: dict[str, object] = {"vae/samples": figures.labelled_grid(
-            [self.decode(z)], per_line=PER_LINE, title=f"decoded samples z ~ N(0, I), {self.latent_dim}-D code")}
+            [self.decode(z)], per_line=PER_LINE, side=self.image_shape,
+            title=f"decoded samples z ~ N(0, I), {self.latent_dim}-D code")}
         pairs = min(len(x) // 2, MAX_PAIRS)
         if pairs:
             mu = self.encode(x[: 2 * pairs]).view(pairs, 2, -1)  # (pairs, 2, L)
@@ -190,7 +191,7 @@ class VariationalAutoencoder(AutoencoderModule):
             rows = torch.cat([x_pairs[:, :1], decoded, x_pairs[:, 1:]], dim=1)  # originals at both ends
             steps = ", ".join(f"{float(s):.2g}" for s in t.flatten())
             out["vae/interpolation"] = figures.labelled_grid(
-                list(rows), per_line=INTERPOLATION_STEPS + 2,
+                list(rows), per_line=INTERPOLATION_STEPS + 2, side=self.image_shape,
                 title=f"original, decoded posterior means at t = {steps}, original")
         if self.latent_dim == 2:
             # evenly spaced probabilities through the Gaussian inverse CDF: equal prior mass per cell
@@ -199,7 +200,7 @@ class VariationalAutoencoder(AutoencoderModule):
             z1, z0 = torch.meshgrid(v.flip(0), v, indexing="ij")  # rows: z1 from high to low; columns: z0
             grid = self.decode(torch.stack([z0, z1], dim=-1))  # (steps, steps, 784)
             out["vae/manifold"] = figures.labelled_grid(
-                list(grid), per_line=MANIFOLD_STEPS,
+                list(grid), per_line=MANIFOLD_STEPS, side=self.image_shape,
                 title=f"decoded z, prior quantiles 5%-95%: z1 {float(v[0]):+.1f} (left) to {float(v[-1]):+.1f}, "
                       f"z2 {float(v[-1]):+.1f} (top) to {float(v[0]):+.1f}")
         return out
