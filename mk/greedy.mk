@@ -3,7 +3,7 @@
 #
 # Measured on one CPU thread (shared machine), from an empty LOGS:
 #   make repro-greedy (12.4 min wall, 5.7 min CPU): test MSE 0.0102 after the notebook's 4+4 greedy
-#     epochs (it printed 0.0098), 0.0088 after 2 more fine-tuning epochs, 0.0098 end to end on 10 epochs.
+#     epochs (the seed's text holds no test MSE), 0.0088 after 2 more fine-tuning epochs, 0.0098 end to end on 10 epochs.
 #   make repro-pretrain-classifier (7.0 min), test accuracy, mean ± std over 3 seeds (labelled subset + init):
 #     labels   random          frozen          fine-tuned      (greedy_stacked encoder, Adam 0.01, L2 5e-4, ~534 steps)
 #     100      0.757 ± 0.021   0.760 ± 0.020   0.740 ± 0.011
@@ -15,11 +15,13 @@
 #   make repro-classifier-full (5.5 min): 784-800-800 dropout MLP, all 60,000 labels: test error 1.26%.
 .PHONY: repro-greedy repro-greedy-denoising repro-pretrain-classifier repro-pretrain-classifier-denoising repro-classifier-full repro-classifier-dropout
 
-GREEDY_RUN := $(LOGS)/greedy_stacked/repro
-PRETRAIN_RUN := $(LOGS)/greedy_stacked/repro_pretrain_only
+# the greedy rule's run folders ($* is the seed there)
+GREEDY_RUN = $(LOGS)/greedy_stacked/repro_seed$*
+PRETRAIN_RUN = $(LOGS)/greedy_stacked/repro_pretrain_only_seed$*
 # the autoencoder run whose encoder the classifiers reuse: greedy_stacked or greedy_stacked_denoising
 ENCODER ?= greedy_stacked
-ENCODER_CKPT ?= $(LOGS)/$(ENCODER)/repro/checkpoints/last.ckpt
+ENCODER_CKPT ?= $(LOGS)/$(ENCODER)/repro_seed$(SEED0)/checkpoints/last.ckpt
+ENCODER_RECORD = $(RUNS)/$(ENCODER)/repro/seed$(SEED0).json
 LABELS ?= 100 1000 20000
 CLASSIFIER_ARGS ?=
 GREEDY_FIT = $(CLI) fit --config configs/greedy_stacked.yaml --trainer.logger.init_args.save_dir $(LOGS)
@@ -28,34 +30,34 @@ GREEDY_TEST = $(CLI) test --config configs/greedy_stacked.yaml --trainer.logger.
 # The greedy run is the pretrain-only run (the notebook's 4+4 epochs, tested on its own) resumed
 # from its last checkpoint for the fine-tuning epochs, up to epoch 10: one training, two test MSEs.
 # (The resumed fit names its 10 epochs after REPRO_ARGS, so that repro-quick's short budget shortens the
-# pretraining but still leaves epochs to resume into.)
-repro-greedy: install  ## 784-300-150 stacked AE: greedy 4+4 epochs (+2 fine-tuning) vs 10 epochs end to end, test MSEs
+# pretraining but still leaves epochs to resume into.) Its records, per seed: greedy_stacked/repro_pretrain_only
+# and greedy_stacked/repro (whose fit wall time sums both processes: RunRecord's state rides in the checkpoint).
+$(RUNS)/greedy_stacked/repro/seed%.json $(RUNS)/greedy_stacked/repro_pretrain_only/seed%.json: $(REDO_DEP) | $(STAMP)
 	rm -rf $(PRETRAIN_RUN) $(GREEDY_RUN)
-	$(GREEDY_FIT) --trainer.max_epochs 8 --trainer.logger.init_args.version repro_pretrain_only $(REPRO_ARGS)
-	$(GREEDY_TEST) --trainer.logger.init_args.version repro_pretrain_only $(REPRO_ARGS) --ckpt_path $(PRETRAIN_RUN)/checkpoints/last.ckpt
-	$(GREEDY_FIT) --trainer.logger.init_args.version repro $(REPRO_ARGS) --trainer.max_epochs 10 --ckpt_path $(PRETRAIN_RUN)/checkpoints/last.ckpt
-	$(GREEDY_TEST) --trainer.logger.init_args.version repro $(REPRO_ARGS) --ckpt_path $(GREEDY_RUN)/checkpoints/last.ckpt
-	$(call repro,stacked_e2e)
-	$(PY) -m lightning_ae.experiments.pretrain greedy $(PRETRAIN_RUN) $(GREEDY_RUN) $(LOGS)/stacked_e2e/repro
+	$(GREEDY_FIT) --seed_everything $* --trainer.max_epochs 8 --trainer.logger.init_args.version repro_pretrain_only_seed$* $(REPRO_ARGS)
+	$(GREEDY_TEST) --seed_everything $* --trainer.logger.init_args.version repro_pretrain_only_seed$* $(REPRO_ARGS) --ckpt_path $(PRETRAIN_RUN)/checkpoints/last.ckpt
+	$(COLLECT) $(PRETRAIN_RUN) --version repro_pretrain_only
+	$(GREEDY_FIT) --seed_everything $* --trainer.logger.init_args.version repro_seed$* $(REPRO_ARGS) --trainer.max_epochs 10 --ckpt_path $(PRETRAIN_RUN)/checkpoints/last.ckpt
+	$(GREEDY_TEST) --seed_everything $* --trainer.logger.init_args.version repro_seed$* $(REPRO_ARGS) --ckpt_path $(GREEDY_RUN)/checkpoints/last.ckpt
+	$(COLLECT) $(GREEDY_RUN) --version repro
 
-repro-greedy-denoising: install  ## the same net as a stacked denoising autoencoder (masking 0.5 per stage), test MSE
-	$(call repro,greedy_stacked_denoising)
+repro-greedy: install $(call records,greedy_stacked,$(SEED0)) $(call records,stacked_e2e,$(SEED0))  ## 784-300-150 stacked AE: greedy 4+4 epochs (+2 fine-tuning) vs 10 epochs end to end, test MSEs
+	$(PY) -m lightning_ae.experiments.pretrain greedy $(LOGS)/greedy_stacked/repro_pretrain_only_seed$(SEED0) \
+		$(LOGS)/greedy_stacked/repro_seed$(SEED0) $(LOGS)/stacked_e2e/repro_seed$(SEED0)
 
-$(GREEDY_RUN)/checkpoints/last.ckpt:
-	$(MAKE) repro-greedy
+repro-greedy-denoising: install $(call records,greedy_stacked_denoising,$(SEED0))  ## the same net as a stacked denoising autoencoder (masking 0.5 per stage), test MSE
 
-$(LOGS)/greedy_stacked_denoising/repro/checkpoints/last.ckpt:
-	$(MAKE) repro-greedy-denoising
-
-repro-pretrain-classifier: install $(ENCODER_CKPT)  ## classifier on 100/1,000/20,000 labels: random vs pretrained-frozen vs fine-tuned test accuracy
+# the classifier tables: written by the experiment under $(LOGS)/pretrain_classifier, the newest copied
+# into $(RUNS)/pretrain_classifier for the report
+repro-pretrain-classifier: install $(ENCODER_RECORD)  ## classifier on 100/1,000/20,000 labels: random vs pretrained-frozen vs fine-tuned test accuracy
 	$(PY) -m lightning_ae.experiments.pretrain classifier --encoder-ckpt $(ENCODER_CKPT) --labels $(LABELS) --logs $(LOGS) $(CLASSIFIER_ARGS)
+	mkdir -p $(RUNS)/pretrain_classifier
+	cp "$$(ls -t $(LOGS)/pretrain_classifier/table_$(ENCODER)_lr*.md | head -1)" $(RUNS)/pretrain_classifier/
 
 DENOISING_LABELS ?= 100 1000
-repro-pretrain-classifier-denoising: install $(LOGS)/greedy_stacked_denoising/repro/checkpoints/last.ckpt  ## the same classifier table with the stacked denoising encoder (100 and 1,000 labels)
-	$(MAKE) --no-print-directory repro-pretrain-classifier ENCODER=greedy_stacked_denoising LABELS="$(DENOISING_LABELS)"
+repro-pretrain-classifier-denoising: install $(RUNS)/greedy_stacked_denoising/repro/seed$(SEED0).json  ## the same classifier table with the stacked denoising encoder (100 and 1,000 labels)
+	$(MAKE) --no-print-directory repro-pretrain-classifier ENCODER=greedy_stacked_denoising LABELS="$(DENOISING_LABELS)" REDO=
 
-repro-classifier-full: install  ## 784-800-800 dropout MLP on all 60,000 labels, test error (vs Hinton & Salakhutdinov's 1.2%)
-	$(call repro,classifier_full)
+repro-classifier-full: install $(call records,classifier_full)  ## 784-800-800 dropout MLP on all 60,000 labels, test error (vs Hinton & Salakhutdinov's 1.2%)
 
-repro-classifier-dropout: install  ## 784-1024x3 ReLU MLP, dropout + max-norm (Srivastava et al. 2014: 1.06%), all labels, test error
-	$(call repro,classifier_dropout)
+repro-classifier-dropout: install $(call records,classifier_dropout)  ## 784-1024x3 ReLU MLP, dropout + max-norm (Srivastava et al. 2014: 1.06%), all labels, test error

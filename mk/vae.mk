@@ -7,18 +7,17 @@
 VAE_NLL_SAMPLES ?= 5000
 VAE_NLL_IMAGES ?= 1000
 
-# $(call vae_metrics,CONFIG): print the VAE's test numbers (nats, probe accuracies) from its run.json
+# $(call vae_metrics,CONFIG): print the VAE's test numbers (nats, probe accuracies) from its first seed's run.json
 define vae_metrics
-	$(PY) -c "from lightning_ae.summary import load; m = load('$(LOGS)/$(1)/repro')['test']['metrics']; \
+	$(PY) -c "from lightning_ae.summary import load; m = load('$(LOGS)/$(1)/repro_seed$(SEED0)')['test']['metrics']; \
 	print(*(f'{k:<16}{m[k]:10.3f}' for k in ('test/elbo', 'test/nll', 'test/knn_acc', 'test/probe_acc') if k in m), sep='\n')"
 endef
 
-repro-vae-2d: install  ## 2-D VAE: latent scatter, 20x20 manifold sweep, prior samples, interpolations; test ELBO
-	$(call repro,vae_2d)
+repro-vae-2d: install $(call records,vae_2d,$(SEED0))  ## 2-D VAE: latent scatter, 20x20 manifold sweep, prior samples, interpolations; test ELBO
 	$(call vae_metrics,vae_2d)
 
-repro-vae-20d: install  ## 784-500-500-20 VAE on binarised MNIST: test ELBO and importance-sampled NLL (k=5000), nats
-	$(call repro,vae_20d,--model.init_args.nll_samples $(VAE_NLL_SAMPLES) --model.init_args.nll_images $(VAE_NLL_IMAGES))
+$(call records,vae_20d,$(SEED0)): REPRO_EXTRA = --model.init_args.nll_samples $(VAE_NLL_SAMPLES) --model.init_args.nll_images $(VAE_NLL_IMAGES)
+repro-vae-20d: install $(call records,vae_20d,$(SEED0))  ## 784-500-500-20 VAE on binarised MNIST: test ELBO and importance-sampled NLL (k=5000), nats
 	$(call vae_metrics,vae_20d)
 
 # Burda et al.'s 784-200-200-50 networks on a CPU budget: their schedule with every stage shortened to
@@ -28,10 +27,9 @@ repro-vae-20d: install  ## 784-500-500-20 VAE on binarised MNIST: test ELBO and 
 BURDA_BUDGET ?= --trainer.max_epochs 220 --lr_scheduler.init_args.stages 7 --lr_scheduler.init_args.epochs_scale 0.2 --data.batch_size 100
 BURDA_NLL ?= --model.init_args.nll_samples 5000 --model.init_args.nll_images null
 
-repro-vae-burda: install  ## Burda et al.'s plain VAE (784-200-200-50) on a CPU budget: test NLL (k=5000, all test images) vs 86.76
-	$(call repro,vae_burda,$(BURDA_BUDGET) $(BURDA_NLL))
+$(call records,vae_burda) $(call records,iwae_burda): REPRO_EXTRA = $(BURDA_BUDGET) $(BURDA_NLL)
+repro-vae-burda: install $(call records,vae_burda)  ## Burda et al.'s plain VAE (784-200-200-50) on a CPU budget: test NLL (k=5000, all test images) vs 86.76
 	$(call vae_metrics,vae_burda)
 
-repro-iwae-burda: install  ## the same networks as an IWAE (k=5), same budget: test NLL vs 85.54 (k=5) / 84.78 (k=50)
-	$(call repro,iwae_burda,$(BURDA_BUDGET) $(BURDA_NLL))
+repro-iwae-burda: install $(call records,iwae_burda)  ## the same networks as an IWAE (k=5), same budget: test NLL vs 85.54 (k=5) / 84.78 (k=50)
 	$(call vae_metrics,iwae_burda)

@@ -54,27 +54,28 @@ def fmt(v: float, digits: int = 6) -> str:
     return "missing" if math.isnan(v) else f"{v:.{digits}f}"
 
 
-def blog_rows(logs: Path) -> list[dict]:
+def blog_rows(logs: Path, version: str = "repro") -> list[dict]:
     rows = []
     for config, (net, opt, published) in BLOG.items():
-        ours = test_rmse(logs / config / "repro")
-        rows.append({"run": config, "network": net, "optimizer": opt, "epochs": epochs_trained(logs / config / "repro"),
-                     "test_rmse": ours, "last_val_rmse": test_rmse(logs / config / "repro", "fit", "val/rmse"),
+        ours = test_rmse(logs / config / version)
+        rows.append({"run": config, "network": net, "optimizer": opt, "epochs": epochs_trained(logs / config / version),
+                     "test_rmse": ours, "last_val_rmse": test_rmse(logs / config / version, "fit", "val/rmse"),
                      "published": published, "abs_diff": abs(ours - published)})
     return rows
 
 
-def noise_rows(logs: Path, levels: dict[str, float]) -> list[dict]:
-    rows = []
+def noise_rows(logs: Path, levels: dict[str, float], version: str = "repro") -> list[dict]:
+    """`version` names the training runs (repro, repro_seed0); the noisy tests are eval_<noise> with its suffix."""
+    rows, suffix = [], version.removeprefix("repro")
     for noise in NOISES:
         trained = f"{CLEAN}_{noise}"
         rows.append({"test_noise": f"{noise} {levels[noise]:g}",
-                     "clean_net_noisy_rmse": test_rmse(logs / CLEAN / f"eval_{noise}"),
-                     "noisy_net_noisy_rmse": test_rmse(logs / trained / f"eval_{noise}"),
-                     "clean_net_clean_rmse": test_rmse(logs / CLEAN / "repro"),
-                     "noisy_net_clean_rmse": test_rmse(logs / trained / "repro"),
-                     "noisy_net": trained, "epochs_clean_net": epochs_trained(logs / CLEAN / "repro"),
-                     "epochs_noisy_net": epochs_trained(logs / trained / "repro")})
+                     "clean_net_noisy_rmse": test_rmse(logs / CLEAN / f"eval_{noise}{suffix}"),
+                     "noisy_net_noisy_rmse": test_rmse(logs / trained / f"eval_{noise}{suffix}"),
+                     "clean_net_clean_rmse": test_rmse(logs / CLEAN / version),
+                     "noisy_net_clean_rmse": test_rmse(logs / trained / version),
+                     "noisy_net": trained, "epochs_clean_net": epochs_trained(logs / CLEAN / version),
+                     "epochs_noisy_net": epochs_trained(logs / trained / version)})
     return rows
 
 
@@ -98,11 +99,13 @@ def markdown(blog: list[dict], noise: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m lightning_ae.experiments.denoising", description=__doc__.split("\n")[0])
     parser.add_argument("--logs", default="logs", help="the logs folder holding <config>/repro/run.json")
+    parser.add_argument("--version", default="repro", help="the runs' folder name under <config>/ (make: repro_seed0)")
     parser.add_argument("--masking", type=float, default=0.3, help="masking fraction of the noisy test images")
     parser.add_argument("--gaussian", type=float, default=0.3, help="Gaussian std of the noisy test images")
     args = parser.parse_args(argv)
     logs = Path(args.logs)
-    blog, noise = blog_rows(logs), noise_rows(logs, {"masking": args.masking, "gaussian": args.gaussian})
+    blog = blog_rows(logs, args.version)
+    noise = noise_rows(logs, {"masking": args.masking, "gaussian": args.gaussian}, args.version)
     table = markdown(blog, noise)
     print(table)
     out = logs / "denoising"

@@ -1,0 +1,3 @@
+from lightning_ae.report import main
+
+main()
