@@ -50,6 +50,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(slow)
 
 
+def one_error_line(capsys, call, prefix: str = "lightning-ae: error: ") -> str:
+    """Run `call()` (a CLI's main); assert exit status 2, exactly one line starting with `prefix` on
+    stderr and no traceback (what a user gets for bad input); return that line."""
+    with pytest.raises(SystemExit) as exit_info:
+        call()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err[-2000:]
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith(prefix)]
+    assert len(lines) == 1, err[-2000:]
+    return lines[0]
+
+
 def missing_mnist_files(root: Path) -> list[str]:
     """The IDX files (gzipped or not) missing from root/MNIST/raw."""
     raw = root / "MNIST" / "raw"

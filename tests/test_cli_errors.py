@@ -11,7 +11,7 @@ import struct
 import pytest
 import torch
 
-from conftest import FAST, ROOT
+from conftest import FAST, ROOT, one_error_line
 from lightning_ae.callbacks import latest_checkpoint
 from lightning_ae.cli import cli, main
 
@@ -27,14 +27,7 @@ def fails(tmp_path, mnist_dir, capsys):
     def run(*args: str) -> str:
         argv = [*args[:1], "--data.data_dir", str(mnist_dir), *FAST,
                 "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"), *args[1:]]
-        with pytest.raises(SystemExit) as exit_info:
-            main(argv)
-        err = capsys.readouterr().err
-        assert exit_info.value.code == 2, err[-2000:]
-        assert "Traceback" not in err
-        lines = [line for line in err.splitlines() if line.startswith("lightning-ae: error: ")]
-        assert len(lines) == 1, err[-2000:]
-        return lines[0]
+        return one_error_line(capsys, lambda: main(argv))
 
     return run
 

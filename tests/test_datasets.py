@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import FAST, ROOT
+from conftest import FAST, ROOT, one_error_line
 from lightning_ae.callbacks import ImageLogger
 from lightning_ae.cli import cli as run_cli, main
 from lightning_ae.data import MNISTDataModule
@@ -55,14 +55,7 @@ def fails(capsys):
     """Run `lightning-ae <args>`; assert exit status 2, one error line and no traceback; return the line."""
 
     def run(*args: str) -> str:
-        with pytest.raises(SystemExit) as exit_info:
-            main(list(args))
-        err = capsys.readouterr().err
-        assert exit_info.value.code == 2, err[-2000:]
-        assert "Traceback" not in err
-        lines = [line for line in err.splitlines() if line.startswith("lightning-ae: error: ")]
-        assert len(lines) == 1, err[-2000:]
-        return lines[0]
+        return one_error_line(capsys, lambda: main(list(args)))
 
     return run
 

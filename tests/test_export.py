@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, one_error_line
 from lightning_ae.cli import main as cli_main
 from lightning_ae.export import export, main, onnx_available
 
@@ -94,14 +94,7 @@ def fails(capsys):
     """`lightning-ae export <args>`: exit status 2, one error line, no traceback; returns the line."""
 
     def run(*args: str) -> str:
-        with pytest.raises(SystemExit) as exit_info:
-            cli_main(["export", *args])
-        err = capsys.readouterr().err
-        assert exit_info.value.code == 2, err[-2000:]
-        assert "Traceback" not in err
-        lines = [line for line in err.splitlines() if line.startswith("lightning-ae export: error: ")]
-        assert len(lines) == 1, err[-2000:]
-        return lines[0]
+        return one_error_line(capsys, lambda: cli_main(["export", *args]), "lightning-ae export: error: ")
 
     return run
 
