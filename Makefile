@@ -51,7 +51,7 @@ $(STAMP): pyproject.toml
 
 # TEST_WORKERS pytest-xdist processes (default: one per CPU), one BLAS/OpenMP thread each unless
 # OMP_NUM_THREADS says otherwise: most tests are short CLI runs whose time is Python, not arithmetic, so
-# processes side by side beat threads inside one (2 cores under load ~3: 404 tests in 9 min 44 s)
+# processes side by side beat threads inside one (2 idle cores: 405 tests in 5 min 36 s)
 TEST_WORKERS ?= auto
 test: install  ## run the whole test suite (unit tests + CLI runs on a slice of real MNIST), in parallel
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q -n $(TEST_WORKERS)
