@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import ROOT
@@ -62,3 +64,17 @@ def test_progress_bar_redraws_every_ten_batches_unless_configured(tmp_path):
     assert _progress_bars(*save, "--trainer.enable_progress_bar", "false") == []
     (bar,) = _progress_bars(*save, "--trainer.callbacks+=TQDMProgressBar", "--trainer.callbacks.refresh_rate", "3")
     assert bar.refresh_rate == 3  # the user's own bar is kept as given
+
+
+def test_top_level_optimizer_and_schedule_flags_reach_the_model_and_the_saved_config(run_cli, tmp_path):
+    """LightningCLI's own `--optimizer` / `--lr_scheduler` work on a project config: the model trains with
+    them, and the run's config.yaml records them (the command of issue 13)."""
+    run = run_cli("fit", "--config", str(ROOT / "configs/ae_2d.yaml"), "--optimizer", "AdamW", "--optimizer.lr", "0.002",
+                  "--lr_scheduler", "CosineAnnealingLR", "--lr_scheduler.T_max", "5")
+    optimizer = run.trainer.optimizers[0]
+    assert type(optimizer) is torch.optim.AdamW and optimizer.defaults["lr"] == 0.002
+    (config,) = run.trainer.lr_scheduler_configs
+    assert type(config.scheduler) is torch.optim.lr_scheduler.CosineAnnealingLR and config.scheduler.T_max == 5
+    saved = yaml.safe_load(next((tmp_path / "logs").rglob("config.yaml")).read_text())
+    assert saved["optimizer"]["class_path"] == "torch.optim.AdamW" and saved["optimizer"]["init_args"]["lr"] == 0.002
+    assert saved["lr_scheduler"]["class_path"] == "torch.optim.lr_scheduler.CosineAnnealingLR"
