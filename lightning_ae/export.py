@@ -41,26 +41,16 @@ ONNX_FILES = {"encoder": "encoder.onnx", "decoder": "decoder.onnx"}
 META_FILE, README_FILE = "export.json", "README.txt"
 
 
-class Encoder(nn.Module):
-    """`model.encode` as a module of its own: (B, input_dim) images -> (B, latent_dim) codes."""
+class Half(nn.Module):
+    """One half of an autoencoder as a module of its own: `model.encode` ((B, input_dim) images -> (B,
+    latent_dim) codes) or `model.decode` (codes -> images), the function `torch.export` traces."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, method: str) -> None:
         super().__init__()
-        self.model = model
+        self.model, self.method = model, method
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.model.encode(x)
-
-
-class Decoder(nn.Module):
-    """`model.decode` as a module of its own: (B, latent_dim) codes -> (B, input_dim) images."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, z: Tensor) -> Tensor:
-        return self.model.decode(z)
+    def forward(self, t: Tensor) -> Tensor:
+        return getattr(self.model, self.method)(t)
 
 
 def load_autoencoder(ckpt_path: str | Path):
@@ -85,10 +75,10 @@ def load_autoencoder(ckpt_path: str | Path):
     return model.float().eval(), ckpt
 
 
-def _export(module: nn.Module, example: Tensor, arg: str) -> torch.export.ExportedProgram:
+def _export(module: nn.Module, example: Tensor) -> torch.export.ExportedProgram:
     """`module` exported with a dynamic batch, holding only the weights its graph reads (the encoder's
     file without the decoder's, and without a VAE's log-variance head)."""
-    dynamic = {arg: {0: torch.export.Dim("batch", min=1)}}
+    dynamic = ({0: torch.export.Dim("batch", min=1)},)  # the one input, by position
     program = torch.export.export(module, (example,), dynamic_shapes=dynamic)
     signature = program.graph_signature
     read = {node.name for node in program.graph.nodes if node.op == "placeholder" and node.users}
@@ -179,12 +169,12 @@ def export(ckpt_path: str, out: str = "exported", onnx: bool | None = None) -> P
     model, ckpt = load_autoencoder(ckpt_path)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    parts = {"encoder": (Encoder(model).eval(), torch.rand(2, model.input_dim), "x"),
-             "decoder": (Decoder(model).eval(), torch.randn(2, model.latent_dim), "z")}
+    parts = {"encoder": (Half(model, "encode").eval(), torch.rand(2, model.input_dim), "x"),
+             "decoder": (Half(model, "decode").eval(), torch.randn(2, model.latent_dim), "z")}
     files: dict = dict(FILES)
     with torch.no_grad():
         for part, (module, example, arg) in parts.items():
-            torch.export.save(_export(module, example, arg), folder / FILES[part])
+            torch.export.save(_export(module, example), folder / FILES[part])
         if onnx or (onnx is None and onnx_available()):
             for part, (module, example, arg) in parts.items():
                 torch.onnx.export(module, (example,), str(folder / ONNX_FILES[part]), input_names=[arg],
