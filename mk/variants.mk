@@ -20,3 +20,16 @@ repro-sparse-kl: install $(call records,sparse_kl,$(SEED0))  ## 784-1000-784 sig
 
 repro-sparse-l1: install $(call records,sparse_l1,$(SEED0))  ## the same sparse AE with an L1 activity penalty: test MSE, mean activation
 	$(call test_metric,sparse_l1,test/mean_activation test/sparsity)
+
+# Seed 004's ordinary 32-D autoencoder: the repro rule's fit and test (Makefile), then the t-SNE picture of
+# its test codes into the run's figures/ (lightning_ae/experiments/tsne_codes.py), then the record. (This
+# rule's stem is the seed, shorter than the Makefile rule's config name, so make picks this one.)
+$(RUNS)/ae_32d/repro/seed%.json: $(REDO_DEP) | $(STAMP)
+	rm -rf $(LOGS)/ae_32d/repro_seed$*
+	$(CLI) fit  --config configs/ae_32d.yaml --seed_everything $* $(RUN_ARGS) repro_seed$* $(REPRO_ARGS)
+	$(CLI) test --config configs/ae_32d.yaml --seed_everything $* $(RUN_ARGS) repro_seed$* $(REPRO_ARGS) --ckpt_path $(LOGS)/ae_32d/repro_seed$*/checkpoints/last.ckpt
+	$(PY) -m lightning_ae.experiments.tsne_codes $(LOGS)/ae_32d/repro_seed$*
+	$(COLLECT) $(LOGS)/ae_32d/repro_seed$* --version repro
+
+.PHONY: repro-ae-32d
+repro-ae-32d: install $(call records,ae_32d,$(SEED0))  ## seed 004's 784-32-784 autoencoder: test MSE, its codes' first 2 units and t-SNE map beside the 2-D VAE
