@@ -2,10 +2,11 @@
 
     python -m lightning_ae.report.collect RUN_DIR --version repro [--runs reports/runs]
 
-condenses a finished run's `run.json` (written by the RunRecord callback) and its `config.yaml`
-(LightningCLI's resolved configuration) into `<runs>/<config>/<version>/seed<N>.json`: the fit and
-test metrics, epochs and wall times (the fit's summed over resumed processes), the seed, commit,
-devices, library versions and the resolved config; and copies the run's figures that the report
+condenses a finished run's `run.json` (written by the RunRecord callback), its `config.yaml`
+(LightningCLI's resolved configuration) and its TensorBoard events into
+`<runs>/<config>/<version>/seed<N>.json`: the fit and test metrics, epochs and wall times (the fit's
+summed over resumed processes), the seed, commit, devices, library versions, the resolved config and
+the per-epoch curves (`lightning_ae.report.history`); and copies the run's figures that the report
 shows (`lightning_ae.report.results.RESULTS`) to `<runs>/<config>/<version>/figures/` from the
 lowest seed. `make repro-*` runs it after every test; `make report` reads only these records.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from lightning_ae.report.history import read_history
 from lightning_ae.report.results import RESULTS
 from lightning_ae.summary import CONFIG_FILE, load
 
@@ -46,6 +48,7 @@ def condense(run_dir: Path, config: str, version: str) -> dict:
         "model": run.get("model"), "hparams": run.get("hparams", {}), "commit": run.get("commit"),
         "versions": run.get("versions", {}), "precision": run.get("precision"), "world_size": run.get("world_size"),
         "resolved_config": resolved,
+        "history": read_history(run_dir),  # per-epoch curves, for the report's pictures
     }
 
 

@@ -11,6 +11,7 @@ import math
 import os
 from pathlib import Path
 
+from lightning_ae.report.curves import CURVE_RECORDS, CURVES, save_png
 from lightning_ae.report.records import load_records
 from lightning_ae.report.results import (
     RESULTS, SEED_PROTOCOL, SOURCES, TARGETS, TEST_IN_VIEW, TEST_IN_VIEW_NOTE, UNITS, UNRECORDED, Result, Row)
@@ -89,7 +90,23 @@ def result_section(result: Result, records: Records, runs: Path, out: Path) -> l
     for config, stem in result.figures:
         target = next((t for t, keys in sorted(TARGETS.items()) if f"{config}/repro" in keys), result.targets[0])
         lines += figure(config, stem, records, runs, out, target)
+    for key in result.curves:
+        lines += curve(key, records, runs, out, result.targets[0])
     return lines
+
+
+def curve(key: str, records: Records, runs: Path, out: Path, target: str) -> list[str]:
+    """A picture drawn here from the records' per-epoch series (`lightning_ae.report.curves`), into <out>/figures/."""
+    drawn = CURVES[key](records, runs)
+    if drawn is None:
+        return [f"*Figure `{key}`: its records or their per-epoch curves are not there yet (`make {target}`).*", ""]
+    fig, note = drawn
+    png = save_png(fig, out / "figures" / f"{key}.png")
+    sources = ", ".join(f"`{rel(runs / c / 'repro', out)}/`" for c in CURVE_RECORDS[key])
+    return [f"![{key}]({rel(png, out)})", "",
+            f"*Figure: `{rel(png, out)}`, drawn by `make report` from the per-epoch curves of the records in {sources} "
+            f"(TensorBoard scalars of the runs, kept in each record or, for records made before, in its `history/` "
+            f"folder).* {note}", ""]
 
 
 def rel(path: Path, out: Path) -> str:

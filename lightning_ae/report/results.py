@@ -82,6 +82,13 @@ class Result:
     figures: tuple[tuple[str, str], ...] = ()  # (config, PNG stem of its repro run's figures/)
     note: str = ""
     tables: tuple[str, ...] = ()  # globs under reports/runs/ of tables an experiment wrote (shown as they are)
+    curves: tuple[str, ...] = ()  # keys of lightning_ae.report.curves.CURVES: drawn by `make report` from the records
+
+
+# the per-epoch losses seed 000 prints from its Keras log (epochs 1-5, as printed): its training loss and
+# val_loss (the test set); drawn beside ours in the `ae_2d_vs_pca` curve
+SEED000_EPOCHS = {"loss": ("0.0577", "0.0464", "0.0438", "0.0423", "0.0412"),
+                  "val_loss": ("0.0482", "0.0448", "0.0430", "0.0416", "0.0407")}
 
 
 PCA2 = ("pca_2d", "repro", "test/mse")
@@ -91,7 +98,7 @@ RESULTS: tuple[Result, ...] = (
         Row("PCA, 2 components", "pca_2d", "test/mse"),
         Row("784-512-128-2 ELU autoencoder, 5 epochs", "ae_2d", "test/mse", "0.0407", "seed000", computed=PCA2),
         Row("784-512-128-2 ELU autoencoder, 5 epochs", "ae_2d", "test/mse", "0.0403", "seed001", computed=PCA2),
-    ), figures=(("ae_2d", "recon_grid"), ("ae_2d", "latent_scatter")),
+    ), figures=(("ae_2d", "recon_grid"), ("ae_2d", "latent_scatter")), curves=("ae_2d_vs_pca",),
         note="Seed 000 prints PCA-2's error on the training images only; its test error is computed here."),
     Result("The same autoencoder, 25 epochs, vs PCA-9", ("repro-25-epochs",), (
         Row("784-512-128-2 ELU autoencoder, 25 epochs, Adam 5e-3 + cosine (the post: Adam 1e-3, constant)",
@@ -152,8 +159,15 @@ RESULTS: tuple[Result, ...] = (
         Row("784-500-500-20 VAE, binarised MNIST", "vae_20d", "test/elbo", lower_is_better=False),
         Row("784-500-500-2 VAE", "vae_2d", "test/elbo", lower_is_better=False),
     ), figures=(("vae_20d", "vae_samples"), ("vae_20d", "vae_interpolation"), ("vae_2d", "vae_manifold"),
-                ("vae_2d", "latent_scatter")),
+                ("vae_2d", "latent_scatter")), curves=("vae_20d_cost", "vae_2d_cost"),
         note="Burda et al.'s networks differ (784-200-200-50): their numbers are compared with the rows below."),
+    Result("Seed 004: a 32-D autoencoder's codes beside the 2-D VAE's", ("repro-ae-32d", "repro-vae-2d"), (
+        Row("784-32-784 autoencoder, ReLU code, BCE, 50 epochs (the Keras blog's)", "ae_32d", "test/mse"),
+        Row("784-500-500-2 VAE: MSE of decode(mean)", "vae_2d", "test/mse"),
+    ), figures=(("ae_32d", "tsne_codes"), ("vae_2d", "latent_scatter")),
+        note="Seed 004 shows the 32-D codes' first two units (\"not much structure\") and suggests t-SNE; "
+             "both views are drawn from the run's final weights, the t-SNE exact (lightning_ae/tsne.py, "
+             "perplexity 30) on the first 2,000 test digits. No published numbers."),
     Result("Burda et al. 2016: VAE and IWAE, 784-200-200-50", ("repro-vae-burda", "repro-iwae-burda"), (
         Row("VAE (k=1), a CPU budget of their schedule", "vae_burda", "test/nll", "86.76", "burda"),
         Row("IWAE (k=5), the same budget", "iwae_burda", "test/nll", "85.54", "burda"),
@@ -188,6 +202,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "repro-sparse-kl": ("sparse_kl/repro",),
     "repro-sparse-l1": ("sparse_l1/repro",),
     "repro-vae-2d": ("vae_2d/repro",),
+    "repro-ae-32d": ("ae_32d/repro",),
     "repro-vae-20d": ("vae_20d/repro",),
     "repro-vae-burda": ("vae_burda/repro",),
     "repro-iwae-burda": ("iwae_burda/repro",),
