@@ -33,3 +33,11 @@ $(RUNS)/ae_32d/repro/seed%.json: $(REDO_DEP) | $(STAMP)
 
 .PHONY: repro-ae-32d
 repro-ae-32d: install $(call records,ae_32d,$(SEED0))  ## seed 004's 784-32-784 autoencoder: test MSE, its codes' first 2 units and t-SNE map beside the 2-D VAE
+
+# Géron's 3-D toy set: a linear 3-2-3 autoencoder vs PCA-2 and PCA-1 in closed form (about 15 s on one core).
+# The experiment writes the record and its figure itself (no LightningCLI run, so no config file).
+$(RUNS)/toy_linear/repro/seed%.json: $(REDO_DEP) | $(STAMP)
+	$(PY) -m lightning_ae.experiments.toy_linear --seed $* --runs $(RUNS)
+
+.PHONY: repro-toy-linear
+repro-toy-linear: install $(call records,toy_linear,$(SEED0))  ## linear 3-2-3 autoencoder on Geron's 3-D toy set vs PCA (closed form): reconstruction MSEs, subspace angle, both 2-D codes

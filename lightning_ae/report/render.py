@@ -61,8 +61,10 @@ def result_section(result: Result, records: Records, runs: Path, out: Path) -> l
     lines = [f"## {result.title}", "", ", ".join(f"`make {t}`" for t in result.targets), ""]
     if result.note:
         lines += [result.note, ""]
-    lines += ["| run | metric | ours: mean ± sample std (seeds) | computed here | published | source | verdict | "
-              "protocol | epochs | fit wall time per seed |", "|---|---|---:|---:|---:|---|---|---|---:|---:|"]
+    lines += measures_table(result, records)
+    if result.rows:
+        lines += ["| run | metric | ours: mean ± sample std (seeds) | computed here | published | source | verdict | "
+                  "protocol | epochs | fit wall time per seed |", "|---|---|---:|---:|---:|---|---|---|---:|---:|"]
     for row in result.rows:
         rows = records.get((row.config, row.version), [])
         stats = row_stats(records, row.config, row.version, row.stage, row.metric)
@@ -80,7 +82,8 @@ def result_section(result: Result, records: Records, runs: Path, out: Path) -> l
             f"{fmt_stats(stats, row.published)} | {ref} | {row.published or '—'} | "
             f"{SOURCES[row.source] if row.source else ''} | {v} | {protocol} | {', '.join(map(str, epochs))} | "
             f"{f'{math.fsum(walls) / len(walls):.0f} s' if walls else ''} |")
-    lines += [""] + [f"- `{m}`: {UNITS[m]}" for m in sorted({r.metric for r in result.rows})] + [""]
+    if result.rows:
+        lines += [""] + [f"- `{m}`: {UNITS[m]}" for m in sorted({r.metric for r in result.rows})] + [""]
     for pattern in result.tables:
         if not any(runs.glob(pattern)):
             lines += [f"*No table `{pattern}` among the records yet.*", ""]
@@ -107,6 +110,19 @@ def curve(key: str, records: Records, runs: Path, out: Path, target: str) -> lis
             f"*Figure: `{rel(png, out)}`, drawn by `make report` from the per-epoch curves of the records in {sources} "
             f"(TensorBoard scalars of the runs, kept in each record or, for records made before, in its `history/` "
             f"folder).* {note}", ""]
+
+
+def measures_table(result: Result, records: Records) -> list[str]:
+    """The numbers an experiment wrote into its own records (`Result.measures`), mean ± sample std over seeds."""
+    if not result.measures:
+        return []
+    lines = ["| quantity | record | ours: mean ± sample std (seeds) |", "|---|---|---:|"]
+    for m in result.measures:
+        stats = row_stats(records, m.config, m.version, "test", m.metric)
+        f = lambda v: f"{v:.{m.decimals}f}"  # noqa: E731
+        cell = "not run" if stats is None else f(stats.mean) + (f" ± {f(stats.std)}" if stats.std is not None else "") + f" (n={stats.n})"
+        lines.append(f"| {m.label} | `{m.config}/{m.version}`, `{m.metric}` | {cell} |")
+    return lines + [""]
 
 
 def rel(path: Path, out: Path) -> str:

@@ -75,6 +75,17 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A number an experiment writes into its own record (a run without a LightningCLI config):
+    `reports/runs/<config>/<version>/seed<N>.json`, test metric `metric`, shown with `decimals`."""
+    label: str
+    config: str
+    metric: str
+    decimals: int = 4
+    version: str = "repro"
+
+
+@dataclass(frozen=True)
 class Result:
     title: str
     targets: tuple[str, ...]  # the make targets that produce the rows' records
@@ -83,6 +94,7 @@ class Result:
     note: str = ""
     tables: tuple[str, ...] = ()  # globs under reports/runs/ of tables an experiment wrote (shown as they are)
     curves: tuple[str, ...] = ()  # keys of lightning_ae.report.curves.CURVES: drawn by `make report` from the records
+    measures: tuple[Measure, ...] = ()  # an experiment's own record's numbers (its table)
 
 
 # the per-epoch losses seed 000 prints from its Keras log (epochs 1-5, as printed): its training loss and
@@ -117,6 +129,18 @@ RESULTS: tuple[Result, ...] = (
         Row("linear autoencoder, 2-D code", "linear_2d", "test/mse", computed=PCA2),
     ), note="Seed 000 says a linear autoencoder's loss converges to PCA's but prints no number for it: "
             "the reference is PCA-2's test error computed here, so the row has no verdict."),
+    Result("Linear autoencoder = PCA on Géron's 3-D toy set", ("repro-toy-linear",), (), measures=(
+        Measure("linear 3-2-3 autoencoder, reconstruction MSE (Adam 0.01, 10,000 full-batch steps)", "toy_linear",
+                "toy/ae_mse", 6),
+        Measure("PCA, 2 components, reconstruction MSE (closed form, SVD)", "toy_linear", "toy/pca2_mse", 6),
+        Measure("PCA, 1 component, reconstruction MSE (the 1-D baseline)", "toy_linear", "toy/pca1_mse", 6),
+        Measure("autoencoder MSE / PCA-2 MSE", "toy_linear", "toy/ae_over_pca2", 6),
+        Measure("largest principal angle between the decoder's columns and PCA's top-2 axes, degrees", "toy_linear",
+                "toy/max_angle_deg", 4),
+    ), figures=(("toy_linear", "toy_codes"),),
+        note="Seed 002 trains this net and plots its codes; it prints no number. MSE: mean over the 100 "
+             "standardised points and 3 coordinates. The experiment (lightning_ae/experiments/toy_linear.py) writes "
+             "its own record; the codes differ from PCA's by an invertible linear map (Baldi & Hornik 1989)."),
     Result("Stacked autoencoders, untied and tied", ("repro-stacked", "repro-tied"), (
         Row("784-300-150-300-784 ELU, untied", "stacked", "test/mse"),
         Row("784-300-150-300-784 ELU, tied weights", "tied", "test/mse"),
@@ -203,6 +227,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "repro-sparse-l1": ("sparse_l1/repro",),
     "repro-vae-2d": ("vae_2d/repro",),
     "repro-ae-32d": ("ae_32d/repro",),
+    "repro-toy-linear": ("toy_linear/repro",),
     "repro-vae-20d": ("vae_20d/repro",),
     "repro-vae-burda": ("vae_burda/repro",),
     "repro-iwae-burda": ("iwae_burda/repro",),
