@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
+from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
@@ -51,6 +52,7 @@ def digit_grid(rows: list[Tensor], side: int | tuple[int, int] = 28) -> Tensor:
     return make_grid(images, nrow=n, padding=2, pad_value=0.5)
 
 
+@lru_cache(maxsize=1024)  # the same class names are measured for every scatter of a run
 def text_px(text: str, size: float = FONT) -> float:
     """Width in pixels of the widest line of `text` in the figures' font at `size` points."""
     return max((TextPath((0, 0), line, size=size * DPI / 72).get_extents().width for line in text.split("\n") if line),

@@ -64,6 +64,9 @@ def budget(config) -> list[str]:
             "--data.train_subset", str(TRAIN_SUBSET), "--data.eval_batch_size", str(EVAL_BATCH),
             "--trainer.limit_test_batches", str(TEST_BATCHES), "--trainer.limit_predict_batches", str(TEST_BATCHES),
             "--images.every_n_epochs", str(epochs),  # pictures at the last validation and at test only
+            # validation and last.ckpt at the last epoch only: a 100-epoch schedule of 3-batch epochs
+            # otherwise spends most of its time validating and writing checkpoints
+            "--trainer.check_val_every_n_epoch", str(epochs), "--last_checkpoint.every_n_epochs", str(epochs),
             "--probes.train_samples", "2000"]
 
 
