@@ -4,7 +4,9 @@ Ng, "Sparse autoencoder", CS294A lecture notes 2011 (KL(rho || mean activation) 
 units); Géron, "Hands-On Machine Learning", ch. 15 (784-1000-784, sigmoid code, linear output,
 rho = 0.1, beta = 0.2, Adam 0.01, batch 1000); the Keras blog's L1 activity penalty; and
 Hosseini-Asl et al., "Deep learning of part-based representation of data using sparse autoencoders
-with nonnegativity constraints", IEEE TNNLS 2016 (non-negative weights).
+with nonnegativity constraints", IEEE TNNLS 2016 (non-negative weights: their penalty of eqs. (5)-(6),
+`nonneg_penalty`, or a hard projection, `nonneg_weights`). Seed 004's weight decay is Keras's
+`kernel_regularizer=l2(c)`: c * sum(w^2) over the weight matrices added to the loss (`weight_l2`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 from matplotlib import pyplot as plt
 from torch import Tensor
 
-from lightning_ae import figures, losses
+from lightning_ae import figures, losses, weight_penalties
 from lightning_ae.models.autoencoder import Autoencoder
 from jsonargparse.typing import NonNegativeFloat, OpenUnitInterval, PositiveInt
 
@@ -41,6 +43,12 @@ class SparseAutoencoder(Autoencoder):
         sparsity_target: rho, the mean activation the KL penalty aims at, in (0, 1).
         sparsity_weight: beta >= 0, the weight of the penalty in the loss.
         nonneg_weights: clamp every weight matrix to >= 0 after each optimizer step (biases stay free).
+        weight_l2: lambda >= 0; adds lambda * sum(w^2) over the encoder's and decoder's weight matrices
+            (not the biases) to the loss: Keras's `kernel_regularizer=regularizers.l2(lambda)` on both
+            layers (seed 004: 0.003). Not Adam's `weight_decay`, which also decays biases.
+        nonneg_penalty: alpha >= 0; adds alpha/2 * sum(min(w, 0)^2) over the same matrices to the loss,
+            Hosseini-Asl et al.'s nonnegativity penalty (eq. (5), f of eq. (6)): a soft constraint that
+            pulls negative weights towards 0 and leaves positive ones alone.
     """
 
     def __init__(
@@ -55,6 +63,8 @@ class SparseAutoencoder(Autoencoder):
         sparsity_target: OpenUnitInterval = 0.1,
         sparsity_weight: NonNegativeFloat = 0.2,
         nonneg_weights: bool = False,
+        weight_l2: NonNegativeFloat = 0.0,
+        nonneg_penalty: NonNegativeFloat = 0.0,
         **kwargs,
     ) -> None:
         if penalty == "kl" and code_activation != "sigmoid":
@@ -65,6 +75,7 @@ class SparseAutoencoder(Autoencoder):
                          init=init, **kwargs)
         self.penalty, self.rho, self.beta = penalty, sparsity_target, sparsity_weight
         self.nonneg_weights = nonneg_weights
+        self.weight_l2, self.nonneg_penalty = weight_l2, nonneg_penalty
         # per-unit activation sums over the current validation/test epoch, for the histogram
         self.register_buffer("_unit_sum", torch.zeros(latent_dim), persistent=False)
         self._unit_count = 0
@@ -87,7 +98,22 @@ class SparseAutoencoder(Autoencoder):
             self._unit_sum += rho_hat.detach() * len(h)
             self._unit_count += len(h)
         terms = {"rec": rec, "sparsity": penalty, "mean_activation": rho_hat.mean().detach()}
-        return rec + self.beta * penalty, x_hat, terms
+        loss = rec + self.beta * penalty
+        if self.weight_l2 or self.nonneg_penalty:
+            weights = self.weight_matrices()
+            if self.weight_l2:
+                terms["weight_l2"] = weight_penalties.l2(weights)  # sum(w^2)
+                loss = loss + self.weight_l2 * terms["weight_l2"]
+            if self.nonneg_penalty:
+                terms["nonneg"] = weight_penalties.negative_l2(weights)  # (1/2) sum(min(w, 0)^2)
+                loss = loss + self.nonneg_penalty * terms["nonneg"]
+            terms["neg_weights"] = weight_penalties.negative_fraction(weights)
+        return loss, x_hat, terms
+
+    def weight_matrices(self) -> list[Tensor]:
+        """The encoder's and decoder's weight matrices, each once (a tied decoder adds none), no biases."""
+        nets = [net for net in (self.encoder, self.decoder) if isinstance(net, torch.nn.Sequential)]
+        return [layer.weight for net in nets for layer in linear_layers(net)]
 
     # -- the per-unit activation histogram over each validation / test epoch ---------------------
     def _reset_unit_means(self) -> None:
@@ -147,7 +173,5 @@ class SparseAutoencoder(Autoencoder):
     @torch.no_grad()
     def clamp_weights(self) -> None:
         """Project every weight matrix onto w >= 0 (the tied decoder shares the encoder's)."""
-        for net in (self.encoder, self.decoder):
-            if isinstance(net, torch.nn.Sequential):
-                for layer in linear_layers(net):
-                    layer.weight.clamp_(min=0.0)
+        for weight in self.weight_matrices():
+            weight.clamp_(min=0.0)
