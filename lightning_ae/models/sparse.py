@@ -107,7 +107,10 @@ class SparseAutoencoder(Autoencoder):
             if self.nonneg_penalty:
                 terms["nonneg"] = weight_penalties.negative_l2(weights)  # (1/2) sum(min(w, 0)^2)
                 loss = loss + self.nonneg_penalty * terms["nonneg"]
+        if not self.training:  # validation and test: how negative the weights are, for every setting
+            weights = self.weight_matrices()
             terms["neg_weights"] = weight_penalties.negative_fraction(weights)
+            terms["neg_share"] = weight_penalties.negative_share(weights)
         return loss, x_hat, terms
 
     def weight_matrices(self) -> list[Tensor]:

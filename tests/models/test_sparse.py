@@ -142,6 +142,7 @@ def test_weight_penalties_equal_their_closed_forms():
     assert math.isclose(weight_penalties.negative_l2([a, b]).item(), 0.5 * (4 + 0.01 + 9), rel_tol=1e-6)
     assert weight_penalties.negative_l2([a.abs(), b.abs()]).item() == 0.0
     assert math.isclose(weight_penalties.negative_fraction([a, b]).item(), 3 / 7, rel_tol=1e-6)
+    assert math.isclose(weight_penalties.negative_share([a, b]).item(), (4 + 0.01 + 9) / 30.26, rel_tol=1e-6)
 
 
 def test_weight_penalties_enter_the_loss_on_the_weight_matrices_only():
@@ -154,8 +155,13 @@ def test_weight_penalties_enter_the_loss_on_the_weight_matrices_only():
     expected_neg = 0.5 * (enc.clamp(max=0).pow(2).sum() + dec.clamp(max=0).pow(2).sum())
     assert torch.allclose(terms["weight_l2"], expected_l2) and torch.allclose(terms["nonneg"], expected_neg)
     assert torch.allclose(loss, terms["rec"] + 3.0 * terms["sparsity"] + 0.003 * expected_l2 + 0.5 * expected_neg)
+    assert "neg_weights" not in terms  # weight statistics at validation and test only
+    ae.eval()
+    with torch.no_grad():
+        terms = ae.objective(x, x)[2]
     frac = ((enc < 0).sum() + (dec < 0).sum()) / (enc.numel() + dec.numel())
     assert torch.allclose(terms["neg_weights"], frac) and 0.4 < frac < 0.6  # He init: half negative
+    assert torch.allclose(terms["neg_share"], 2 * expected_neg / expected_l2) and 0.4 < terms["neg_share"] < 0.6
     tied = tiny(weight_l2=0.003, tie_weights=True)
     assert len(tied.weight_matrices()) == 1  # the tied decoder's weights are the encoder's: counted once
 
