@@ -49,6 +49,9 @@ class SparseAutoencoder(Autoencoder):
         nonneg_penalty: alpha >= 0; adds alpha/2 * sum(min(w, 0)^2) over the same matrices to the loss,
             Hosseini-Asl et al.'s nonnegativity penalty (eq. (5), f of eq. (6)): a soft constraint that
             pulls negative weights towards 0 and leaves positive ones alone.
+        penalised_layers: the weight matrices `weight_l2` and `nonneg_penalty` act on: all (encoder and
+            decoder, as in Ng's weight decay and Hosseini-Asl et al.'s sum over both layers) or encoder
+            (a Keras `kernel_regularizer` on the code layer only, beside its activity regulariser).
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class SparseAutoencoder(Autoencoder):
         nonneg_weights: bool = False,
         weight_l2: NonNegativeFloat = 0.0,
         nonneg_penalty: NonNegativeFloat = 0.0,
+        penalised_layers: Literal["all", "encoder"] = "all",
         **kwargs,
     ) -> None:
         if penalty == "kl" and code_activation != "sigmoid":
@@ -76,6 +80,7 @@ class SparseAutoencoder(Autoencoder):
         self.penalty, self.rho, self.beta = penalty, sparsity_target, sparsity_weight
         self.nonneg_weights = nonneg_weights
         self.weight_l2, self.nonneg_penalty = weight_l2, nonneg_penalty
+        self.penalised_layers = penalised_layers
         # per-unit activation sums over the current validation/test epoch, for the histogram
         self.register_buffer("_unit_sum", torch.zeros(latent_dim), persistent=False)
         self._unit_count = 0
@@ -100,7 +105,7 @@ class SparseAutoencoder(Autoencoder):
         terms = {"rec": rec, "sparsity": penalty, "mean_activation": rho_hat.mean().detach()}
         loss = rec + self.beta * penalty
         if self.weight_l2 or self.nonneg_penalty:
-            weights = self.weight_matrices()
+            weights = self.weight_matrices(self.penalised_layers)
             if self.weight_l2:
                 terms["weight_l2"] = weight_penalties.l2(weights)  # sum(w^2)
                 loss = loss + self.weight_l2 * terms["weight_l2"]
@@ -113,9 +118,11 @@ class SparseAutoencoder(Autoencoder):
             terms["neg_share"] = weight_penalties.negative_share(weights)
         return loss, x_hat, terms
 
-    def weight_matrices(self) -> list[Tensor]:
-        """The encoder's and decoder's weight matrices, each once (a tied decoder adds none), no biases."""
-        nets = [net for net in (self.encoder, self.decoder) if isinstance(net, torch.nn.Sequential)]
+    def weight_matrices(self, layers: Literal["all", "encoder"] = "all") -> list[Tensor]:
+        """The encoder's (and with `all` the decoder's) weight matrices, each once (a tied decoder adds
+        none), no biases."""
+        nets = [net for net in (self.encoder, self.decoder)[:2 if layers == "all" else 1]
+                if isinstance(net, torch.nn.Sequential)]
         return [layer.weight for net in nets for layer in linear_layers(net)]
 
     # -- the per-unit activation histogram over each validation / test epoch ---------------------

@@ -32,6 +32,7 @@ def tiny(**kwargs) -> SparseAutoencoder:
     ({"penalty": "l1", "code_activation": "tanh"}, "code_activation"),
     ({"weight_l2": -0.003}, "weight_l2"),
     ({"nonneg_penalty": -1.0}, "nonneg_penalty"),
+    ({"penalised_layers": "decoder"}, "penalised_layers"),
 ])
 def test_bad_hyperparameters_name_the_problem(kwargs, message):
     with pytest.raises((ArgumentError, ValueError), match=message):
@@ -164,6 +165,10 @@ def test_weight_penalties_enter_the_loss_on_the_weight_matrices_only():
     assert torch.allclose(terms["neg_share"], 2 * expected_neg / expected_l2) and 0.4 < terms["neg_share"] < 0.6
     tied = tiny(weight_l2=0.003, tie_weights=True)
     assert len(tied.weight_matrices()) == 1  # the tied decoder's weights are the encoder's: counted once
+    enc_only = tiny(weight_l2=0.003, nonneg_penalty=0.5, penalised_layers="encoder")
+    terms = enc_only.objective(x, x)[2]
+    w = enc_only.encoder[0].weight
+    assert torch.allclose(terms["weight_l2"], w.pow(2).sum()) and torch.allclose(terms["nonneg"], 0.5 * w.clamp(max=0).pow(2).sum())
 
 
 def test_weight_l2_adds_2_lambda_w_to_weight_gradients_and_nothing_to_bias_gradients():
