@@ -11,10 +11,12 @@ import math
 import os
 from pathlib import Path
 
+from lightning_ae.report.choice_section import choices_section
 from lightning_ae.report.curves import CURVE_RECORDS, CURVES, save_png
 from lightning_ae.report.records import load_records
 from lightning_ae.report.results import (
     RESULTS, SEED_PROTOCOL, SOURCES, TARGETS, TEST_IN_VIEW, TEST_IN_VIEW_NOTE, UNITS, UNRECORDED, Result, Row)
+from lightning_ae.report.stale import record_differences, stale_note, stale_section
 from lightning_ae.report.stats import RULE, Stats, fmt_stats, verdict
 
 Records = dict[tuple[str, str], list[dict]]
@@ -44,7 +46,7 @@ def protocol_cell(row: Row, rows: list[dict]) -> tuple[str, bool]:
     used = sorted({str(r.get("val_split")) for r in rows if r.get("val_split") != split})
     if used:
         text += f"; records used val_split {', '.join(used)}"
-    return text, not used
+    return text + stale_note(rows), not used
 
 
 def metric_cell(row: Row, rows: list[dict]) -> str:
@@ -206,15 +208,23 @@ def probe_section(records: Records) -> list[str]:
 
 
 def runs_section(records: Records) -> list[str]:
-    lines = ["## The records", "", "One line per run and seed: where its numbers come from.", "",
-             "| record | commit | devices | fit processes | torch | lightning | python |", "|---|---|---|---:|---|---|---|"]
+    lines = ["## The records", "", "One line per run and seed: where its numbers come from; *config*: whether the "
+             "values its config file sets now are the run's (`lightning_ae.report.stale`).", "",
+             "| record | commit | devices | fit processes | torch | lightning | python | config |",
+             "|---|---|---|---:|---|---|---|---|"]
     for (config, version), rows in sorted(records.items()):
         for r in rows:
             ver = r.get("versions", {})
             lines.append(f"| `{config}/{version}/seed{r.get('seed')}.json` | {str(r.get('commit'))[:10]} | "
                          f"{', '.join(r.get('devices', []))} | {r.get('fit', {}).get('processes', '')} | "
-                         f"{ver.get('torch', '')} | {ver.get('lightning', '')} | {ver.get('python', '')} |")
-    return lines + [""]
+                         f"{ver.get('torch', '')} | {ver.get('lightning', '')} | {ver.get('python', '')} | "
+                         f"{config_state(r)} |")
+    return lines + [""] + stale_section(records)
+
+
+def config_state(record: dict) -> str:
+    diffs = record_differences(record)
+    return "—" if diffs is None else "**stale**" if diffs else "same"
 
 
 def write_report(runs: str | Path = "reports/runs", out: str | Path = "reports") -> Path:
@@ -226,7 +236,7 @@ def write_report(runs: str | Path = "reports/runs", out: str | Path = "reports")
              "alone: do not edit by hand. Each record is written by `make repro-*` when a run's test ends "
              f"(`lightning_ae.report.collect`). {sum(map(len, records.values()))} records; "
              f"rows without one say *not run*.", ""]
-    lines += protocol_section() + wall_section(records)
+    lines += protocol_section() + choices_section(runs) + wall_section(records)
     for result in RESULTS:
         lines += result_section(result, records, runs, out)
     lines += probe_section(records) + runs_section(records)
