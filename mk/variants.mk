@@ -1,6 +1,6 @@
 # Linear, stacked (untied and tied) and sparse autoencoders: lightning_ae/models/{linear,stacked,sparse}.py.
 .PHONY: repro-linear repro-stacked repro-tied repro-sparse-kl repro-sparse-l1
-.PHONY: repro-sparse-kl-rho05 repro-sparse-kl-l2 repro-sparse-kl-nonneg
+.PHONY: repro-sparse-kl-rho05 repro-sparse-kl-l2 repro-sparse-kl-paper repro-sparse-kl-nonneg
 
 # $(call test_metric,CONFIG,KEYS): print test metrics KEYS (space separated) from the first seed's run.json
 define test_metric
@@ -23,12 +23,16 @@ repro-sparse-l1: install $(call records,sparse_l1,$(SEED0))  ## the same sparse 
 	$(call test_metric,sparse_l1,test/mean_activation test/sparsity)
 
 # Seed 004's KL settings on Hosseini-Asl et al.'s 784-196-784 net (p 0.05, beta 3): alone ("blurry"), with
-# Keras's l2(0.003) on the weights ("sharper"), with the paper's nonnegativity penalty. No published numbers.
+# Keras's l2(0.003) on the weights ("sharper"); at the paper's own cost scale (beta 3/392 on our per-pixel MSE)
+# alone and with its nonnegativity penalty (alpha 0.003/392). No published numbers.
 repro-sparse-kl-rho05: install $(call records,sparse_kl_rho05,$(SEED0))  ## seed 004's KL sparse AE, p 0.05, beta 3, no weight penalty: test MSE, mean activation
 	$(call test_metric,sparse_kl_rho05,test/mse test/mean_activation test/neg_share)
 
 repro-sparse-kl-l2: install $(call records,sparse_kl_l2,$(SEED0))  ## the same + L2 weight penalty 0.003 (Keras kernel_regularizer): test MSE, mean activation
 	$(call test_metric,sparse_kl_l2,test/mse test/mean_activation test/neg_share)
+
+repro-sparse-kl-paper: install $(call records,sparse_kl_paper,$(SEED0))  ## the paper's cost scale (beta 3/392 on the per-pixel MSE), no weight penalty: test MSE, mean activation
+	$(call test_metric,sparse_kl_paper,test/mse test/mean_activation test/neg_share)
 
 repro-sparse-kl-nonneg: install $(call records,sparse_kl_nonneg,$(SEED0))  ## the same + Hosseini-Asl et al.'s nonnegativity penalty: test MSE, mean activation, negative weights
 	$(call test_metric,sparse_kl_nonneg,test/mse test/mean_activation test/neg_share test/neg_weights)
