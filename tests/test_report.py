@@ -18,9 +18,10 @@ from lightning_ae.report.records import write_json
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 # numbers printed in the papers the paper sources name (Hinton & Salakhutdinov 2006 Fig. 2 and text;
 # Burda et al. 2016 Table 1, one stochastic layer: VAE k=1 86.76, IWAE k=5 85.54, k=50 84.78;
-# Srivastava et al. 2014 Table 2)
+# Srivastava et al. 2014 Table 2: 1.06 for 3 x 1024 ReLU with max-norm, 0.92 for DBN + dropout finetuning;
+# Kingma et al. 2014 Table 1, M1 + TSVM: 11.82 (100 labels), 4.24 (1,000 labels))
 PAPER_NUMBERS = {"hs2006": {"3.00", "13.87"}, "hs2006_cls": {"1.2%"}, "burda": {"86.76", "85.54", "84.78"},
-                 "srivastava": {"1.06%"}}
+                 "srivastava": {"1.06%"}, "srivastava_dbn": {"0.92%"}, "kingma2014": {"11.82%", "4.24%"}}
 
 
 def find_row(config: str, metric: str, published: str | None = None, version: str = "repro") -> report.Row:
@@ -160,6 +161,8 @@ def test_published_numbers_are_printed_in_their_sources():
         for row in result.rows:
             if row.source in PAPER_NUMBERS:
                 assert row.published in PAPER_NUMBERS[row.source], row
+        for ref in result.references:  # other methods' numbers, shown for scale: paper sources only
+            assert ref.published in PAPER_NUMBERS[ref.source], ref
     if not SEEDS_DIR.is_dir():
         pytest.skip(f"the seed texts are not at {SEEDS_DIR}")
     from lightning_ae.report.results import SEED_FILES
@@ -234,3 +237,15 @@ def test_headline_rows_and_only_they_run_every_seed():
     one_seed = set(re.findall(r"\$\(call records,(\w+),\$\(SEED0\)\)", text))
     headline = {row.config for result in report.RESULTS for row in result.rows if row.published}
     assert every_seed == headline and not every_seed & one_seed
+
+
+def test_reference_rows_are_rendered_as_a_different_method_without_verdict(tmp_path):
+    """Kingma et al.'s M1 + TSVM beside the few-label pretraining tables: labelled, sourced, no verdict column."""
+    text = report.write_report(tmp_path / "reports" / "runs", tmp_path / "reports").read_text()
+    section = text[text.index("## Classifiers"):]
+    section = section[:section.index("\n## ")]
+    assert "Published, a different method (for scale beside the tables above; not a reproduction, no verdict):" in section
+    assert "| reference | published | source |" in section
+    for labels, published in (("100 labels", "11.82%"), ("1,000 labels", "4.24%")):
+        line = next(line for line in section.splitlines() if line.startswith(f"| {labels}: M1"))
+        assert line.endswith(f"| {published} | {report.SOURCES['kingma2014']} |"), line

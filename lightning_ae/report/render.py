@@ -92,6 +92,7 @@ def result_section(result: Result, records: Records, runs: Path, out: Path) -> l
         for path in sorted(runs.glob(pattern)):
             lines += [f"From `{rel(path, out)}` (written by the experiment, copied by its make target):", "",
                       path.read_text().strip(), ""]
+    lines += references_table(result)
     for config, stem in result.figures:
         target = next((t for t, keys in sorted(TARGETS.items()) if f"{config}/repro" in keys), result.targets[0])
         lines += figure(config, stem, records, runs, out, target)
@@ -124,6 +125,16 @@ def measures_table(result: Result, records: Records) -> list[str]:
         f = lambda v: f"{v:.{m.decimals}f}"  # noqa: E731
         cell = "not run" if stats is None else f(stats.mean) + (f" ± {f(stats.std)}" if stats.std is not None else "") + f" (n={stats.n})"
         lines.append(f"| {m.label} | `{m.config}/{m.version}`, `{m.metric}` | {cell} |")
+    return lines + [""]
+
+
+def references_table(result: Result) -> list[str]:
+    """Published numbers of other methods (`Result.references`), for scale beside the tables: no verdict."""
+    if not result.references:
+        return []
+    lines = ["Published, a different method (for scale beside the tables above; not a reproduction, no verdict):", "",
+             "| reference | published | source |", "|---|---:|---|"]
+    lines += [f"| {r.label} | {r.published} | {SOURCES[r.source]} |" for r in result.references]
     return lines + [""]
 
 

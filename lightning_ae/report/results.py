@@ -35,6 +35,10 @@ SOURCES = {
     "hs2006_cls": "Hinton & Salakhutdinov, Science 2006: pretrained 784-500-500-2000-10 net, test error",
     "burda": "Burda et al. 2016, Table 1: 784-200-200-50, 3,280 epochs, NLL with k=5000",
     "srivastava": "Srivastava et al., JMLR 2014, Table 2: dropout + max-norm ReLU net, test error",
+    "srivastava_dbn": "Srivastava et al., JMLR 2014, Table 2: DBN-pretrained 784-500-500-2000 net fine-tuned with "
+                      "dropout, test error",
+    "kingma2014": "Kingma, Rezende, Mohamed & Welling, NIPS 2014 (\"Semi-Supervised Learning with Deep Generative "
+                  "Models\"), Table 1: M1 + TSVM, test error",
 }
 # the seed file each seed source's numbers are printed in (/work/shared/seeds/, see tests/test_report.py)
 SEED_FILES = {"seed000": "000_", "seed001": "001_", "seed003": "003_"}
@@ -88,6 +92,15 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A published number of a different method, shown for scale beside a section's tables: no record of
+    ours is compared with it, so no verdict. `published` as printed (a test checks it, like `Row.published`)."""
+    label: str
+    published: str
+    source: str  # a key of SOURCES
+
+
+@dataclass(frozen=True)
 class Result:
     title: str
     targets: tuple[str, ...]  # the make targets that produce the rows' records
@@ -97,6 +110,7 @@ class Result:
     tables: tuple[str, ...] = ()  # globs under reports/runs/ of tables an experiment wrote (shown as they are)
     curves: tuple[str, ...] = ()  # keys of lightning_ae.report.curves.CURVES: drawn by `make report` from the records
     measures: tuple[Measure, ...] = ()  # an experiment's own record's numbers (its table)
+    references: tuple[Reference, ...] = ()  # published numbers of other methods, shown beside the tables
 
 
 # the per-epoch losses seed 000 prints from its Keras log (epochs 1-5, as printed): its training loss and
@@ -221,16 +235,27 @@ RESULTS: tuple[Result, ...] = (
         Row("VAE (k=1), a CPU budget of their schedule", "vae_burda", "test/nll", "86.76", "burda"),
         Row("IWAE (k=5), the same budget", "iwae_burda", "test/nll", "85.54", "burda"),
     ), note="Ours train 220 epochs at batch 100 (their 3,280-epoch schedule shortened), theirs 3,280 at batch 20."),
-    Result("Classifiers", ("repro-classifier-full", "repro-classifier-dropout", "repro-pretrain-classifier",
-                           "repro-pretrain-classifier-denoising"), (
+    Result("Classifiers", ("repro-classifier-full", "repro-classifier-dropout", "repro-classifier-pretrained",
+                           "repro-pretrain-classifier", "repro-pretrain-classifier-denoising"), (
         Row("784-800-800 MLP with dropout, all 55,000 training labels", "classifier_full", "test/acc", "1.2%", "hs2006_cls",
             lower_is_better=False),
         Row("784-1024x3 ReLU MLP, dropout + max-norm, all 55,000 training labels", "classifier_dropout", "test/acc", "1.06%",
             "srivastava", lower_is_better=False),
-    ), tables=("pretrain_classifier/*.md",),
-        note="The 1.2% is a different, pretrained network's error (Hinton & Salakhutdinov's 784-500-500-2000-10). "
+        Row("the same, its encoder a greedy stacked denoising autoencoder's (sdae_1024x3), fine-tuned", "classifier_pretrained",
+            "test/acc", "1.2%", "hs2006_cls", lower_is_better=False),
+        Row("the same, its encoder a greedy stacked denoising autoencoder's (sdae_1024x3), fine-tuned", "classifier_pretrained",
+            "test/acc", "0.92%", "srivastava_dbn", lower_is_better=False),
+    ), tables=("pretrain_classifier/*.md",), references=(
+        Reference("100 labels: M1 (a VAE's latent codes) + a transductive SVM", "11.82%", "kingma2014"),
+        Reference("1,000 labels: M1 (a VAE's latent codes) + a transductive SVM", "4.24%", "kingma2014"),
+    ),
+        note="The 1.2% is a different, pretrained network's error (Hinton & Salakhutdinov's 784-500-500-2000-10), the "
+             "0.92% a DBN-pretrained 784-500-500-2000 net's fine-tuned with dropout (Srivastava et al.); ours is "
+             "pretrained as a stacked denoising autoencoder, one seed of it under all three classifier seeds. The dropout "
+             "rows run a CPU budget of the papers' schedule: 50 epochs, not 3,000 (`DROPOUT_RECIPE=paper` runs those). "
              "Pretraining tables (below): written by `lightning_ae.experiments.pretrain`, copied into "
-             "reports/runs/pretrain_classifier/ by the make target."),
+             "reports/runs/pretrain_classifier/ by the make target; their 100- and 1,000-label rows are shown beside "
+             "the published few-label numbers of a different, semi-supervised method."),
 )
 
 # make target -> the records (config/version) it makes; `make repro-X` alone runs all of them
@@ -262,6 +287,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "repro-iwae-burda": ("iwae_burda/repro",),
     "repro-classifier-full": ("classifier_full/repro",),
     "repro-classifier-dropout": ("classifier_dropout/repro",),
+    "repro-classifier-pretrained": ("sdae_1024x3/repro", "classifier_pretrained/repro"),
 }
 # make targets whose runs leave no record yet (the classifier experiment's own runs): shown as tables
 UNRECORDED = ("repro-pretrain-classifier", "repro-pretrain-classifier-denoising")
