@@ -13,6 +13,11 @@
 #     100      0.757 ± 0.021   0.798 ± 0.016   0.754 ± 0.023
 #     1,000    0.897 ± 0.007   0.895 ± 0.002   0.900 ± 0.008
 #   make repro-classifier-full (5.5 min): 784-800-800 dropout MLP, all 60,000 labels: test error 1.26%.
+# Budgets, not yet measured in full (the long runs are queued by hand; one CPU core, shared machine):
+#   make repro-classifier-dropout: 3 seeds x 50 epochs x ~25-30 s = ~25 min a seed, ~75-90 min in all.
+#   make repro-classifier-pretrained: sdae_1024x3 once (24 greedy epochs, ~8 min) + 3 seeds x ~25 min.
+#   DROPOUT_RECIPE=paper (3,000 epochs a seed): a GPU job.
+# The few-label tables with the larger encoder: make repro-pretrain-classifier ENCODER=sdae_1024x3 LABELS="100 1000".
 .PHONY: repro-greedy repro-greedy-denoising repro-pretrain-classifier repro-pretrain-classifier-denoising repro-classifier-full repro-classifier-dropout repro-classifier-pretrained
 
 # the greedy rule's run folders ($* is the seed there)
