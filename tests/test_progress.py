@@ -1,0 +1,49 @@
+"""The evaluation bars move at every batch; training keeps its refresh rate."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from lightning_ae.progress import LiveEvalProgressBar
+
+
+class _Tiny(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 1)
+
+    def training_step(self, batch, batch_idx):
+        return self.layer(batch[0]).pow(2).mean()
+
+    def test_step(self, batch, batch_idx):
+        self.log("test/x", self.layer(batch[0]).mean())
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+class _Seen(L.Callback):
+    """What the bars show after each batch (runs after the bar: it comes later in the list)."""
+
+    def __init__(self, bar):
+        self.bar, self.test, self.train = bar, [], []
+
+    def on_test_batch_end(self, *args, **kwargs):
+        self.test.append(self.bar.test_progress_bar.n)
+
+    def on_train_batch_end(self, *args, **kwargs):
+        self.train.append(self.bar.train_progress_bar.n)
+
+
+def test_test_bar_counts_every_batch_and_training_every_tenth(tmp_path):
+    bar = LiveEvalProgressBar(refresh_rate=10)
+    seen = _Seen(bar)
+    loader = DataLoader(TensorDataset(torch.randn(12, 4)), batch_size=1)
+    trainer = L.Trainer(max_epochs=1, callbacks=[bar, seen], logger=False, enable_checkpointing=False,
+                        enable_model_summary=False, default_root_dir=tmp_path, limit_val_batches=0)
+    trainer.fit(_Tiny(), loader)
+    trainer.test(_Tiny(), loader, verbose=False)
+    assert seen.test == list(range(1, 13))  # Lightning's bar at refresh_rate 10: [0] * 9 + [10, 10, 12]
+    assert seen.train == [0] * 9 + [10, 10, 12]
