@@ -28,9 +28,10 @@ def test_pretrained_classifier_fine_tunes_the_sdae_encoder(tmp_path):
     sdae, classifier = fits(lines, "sdae_1024x3"), fits(lines, "classifier_pretrained")
     assert len(sdae) == 1 and "--seed_everything 0 " in sdae[0]  # the encoder: one seed, made first
     assert lines.index(sdae[0]) < lines.index(classifier[0])
-    assert "encoder_ckpt" not in sdae[0]  # `private`: the prerequisite does not inherit the classifier's arguments
+    assert "encoder_ckpt" not in sdae[0] and "--optimizer.lr" not in sdae[0]  # `private`: not inherited
     ckpt = f"--model.init_args.encoder_ckpt {tmp_path}/logs/sdae_1024x3/repro_seed0/checkpoints/last.ckpt"
     assert [f"--seed_everything {s} " in line and ckpt in line for s, line in zip((0, 1, 2), classifier)] == [True] * 3
+    assert all(line.rstrip().endswith("--optimizer.lr 0.3") for line in classifier)  # the pretrained net's rate
     assert len(classifier) == 3 and not any("--trainer.max_epochs" in line for line in classifier)  # the config's budget
 
 
