@@ -86,8 +86,8 @@ def test_the_section_shows_every_candidate_and_whether_the_config_carries_the_wi
     text = "\n".join(choices_section(runs))
     assert "| lr 5e-3 cosine | `--optimizer.lr 0.005 --lr_scheduler" in text and "| 0.0352 | 120 s | 0123456789 | **chosen** |" in text
     assert "| lr 1e-3 cosine | `--optimizer.lr 0.001 " in text and "| 0.0361 | 120 s | 0123456789 |  |" in text
-    assert "| lr 2e-3 cosine | `--optimizer.lr 0.002 " in text and "| not run |" in text
-    assert "Chosen: **lr 5e-3 cosine** (`lr-5e-3-cosine.json`; **2 of 5 candidates run**). " \
+    assert "| lr 3e-3 cosine | `--optimizer.lr 0.003 " in text and "| not run |" in text
+    assert "Chosen: **lr 5e-3 cosine** (`lr-5e-3-cosine.json`; **2 of 4 candidates run**). " \
            "`configs/ae_2d_25ep.yaml` carries it." in text
     fake(runs, "ae_2d_25ep", "lr 1e-3 cosine", 0.0350, lr=0.001)  # now the winner: the file (0.005) does not carry it
     text = "\n".join(choices_section(runs))
@@ -109,6 +109,17 @@ def test_a_record_of_another_config_is_marked_stale(tmp_path):
     assert "**stale: the config file changed since the run** (seed 1: `optimizer.init_args.lr` 0.123 in the run" in text
     assert "| `sparse_l1/repro/seed0.json` |" in text and "| same |" in text and "| **stale** |" in text
     assert "`make REDO=1 reports/runs/sparse_l1/repro/seed1.json`" in text
+
+
+def test_the_keys_a_make_rule_sets_per_run_are_not_staleness():
+    import re
+
+    from lightning_ae.report.stale import RULE_KEYS
+
+    budget = re.search(r"^BURDA_BUDGET \?= (.*)$", (ROOT / "mk" / "vae.mk").read_text(), re.M).group(1)
+    flags = {f.replace(".init_args", "") for f in re.findall(r"--([\w.]+)", budget)}
+    for config in ("vae_burda", "iwae_burda"):
+        assert flags == {k.replace(".init_args", "") for k in RULE_KEYS[config]}
 
 
 def test_choose_fits_a_candidate_on_the_holdout_and_records_it(tmp_path, mnist_dir):

@@ -60,9 +60,8 @@ CHOICES: dict[str, Choice] = {
     "ae_2d_25ep": Choice("learning rate and schedule (Adam, 25 epochs, batch 128)", "val/mse", {
         "lr 1e-3 constant (the post's)": ("--optimizer.lr", "0.001", "--lr_scheduler", "null"),
         "lr 1e-3 cosine": _adam_cosine("0.001"),
-        "lr 2e-3 cosine": _adam_cosine("0.002"),
-        "lr 3e-3 cosine": _adam_cosine("0.003"),
         "lr 5e-3 cosine": _adam_cosine("0.005"),
+        "lr 3e-3 cosine": _adam_cosine("0.003"),
     }),
     "dae_784_10": Choice("optimizer at the post's RMSprop lr 0.1", "val/rmse", {
         # TensorFlow 1's RMSprop (mean square from 1, decay 0.9), the post's; vs PyTorch's (from 0, decay 0.99)
@@ -71,6 +70,7 @@ CHOICES: dict[str, Choice] = {
         "PyTorch RMSprop": ("--optimizer", "torch.optim.RMSprop", "--optimizer.lr", "0.1", "--optimizer.alpha", "0.99"),
     }),
     "greedy_stacked": Choice("fine-tuning schedule (2 epochs end to end after the 4+4 greedy epochs)", "val/mse", {
+        "fine-tune Adam 3e-5 cosine": _finetune("0.00003", _FT_COSINE),  # added when 1e-4, the lowest, won
         "fine-tune Adam 1e-4 cosine": _finetune("0.0001", _FT_COSINE),
         "fine-tune Adam 3e-4 cosine": _finetune("0.0003", _FT_COSINE),
         "fine-tune Adam 1e-3 cosine": _finetune("0.001", _FT_COSINE),

@@ -19,6 +19,9 @@ from lightning_ae.config_files import configs_dir
 # set per run by the make rules or the choose runner, never by a config file's choice
 RUN_KEYS = ("seed_everything", "ckpt_path", "trainer.logger", "trainer.enable_progress_bar",
             "model.init_args.nll_samples", "model.init_args.nll_images")
+# values a make rule sets for one config's runs (REPRO_EXTRA in mk/*.mk), beside its file: mk/vae.mk's BURDA_BUDGET
+RULE_KEYS = {c: ("trainer.max_epochs", "lr_scheduler.init_args.stages", "lr_scheduler.init_args.epochs_scale",
+                 "data.batch_size") for c in ("vae_burda", "iwae_burda")}
 ABSENT = "<absent>"
 
 
@@ -68,7 +71,7 @@ def record_differences(record: dict, ignore: tuple[str, ...] = RUN_KEYS) -> list
     cfg, resolved = config_file(str(record.get("config"))), record.get("resolved_config")
     if cfg is None or not isinstance(resolved, dict):
         return None
-    return differences(cfg, resolved, ignore=ignore)
+    return differences(cfg, resolved, ignore=(*ignore, *RULE_KEYS.get(str(record.get("config")), ())))
 
 
 def short(value: object) -> str:
