@@ -17,7 +17,7 @@ choose-ae_2d_25ep: install  ## ae_2d_25ep: Adam lr 1e-3 .. 5e-3, constant or cos
 choose-dae_784_10: install  ## dae_784_10: TF 1's RMSprop vs PyTorch's at lr 0.1, on the holdout (2 candidates)
 	$(CHOOSE) dae_784_10 $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
-choose-greedy_stacked: install  ## greedy_stacked: the fine-tuning schedule, on the holdout (6 candidates)
+choose-greedy_stacked: install  ## greedy_stacked: the fine-tuning schedule, on the holdout (7 candidates)
 	$(CHOOSE) greedy_stacked $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
 choose-hinton_30d: install  ## hinton_30d: epochs and AdamW weight decay, on the holdout (4 candidates, ~16 min each)

@@ -81,18 +81,21 @@ def fake(runs: Path, config: str, label: str, value: float, **changes) -> None:
 
 def test_the_section_shows_every_candidate_and_whether_the_config_carries_the_winner(tmp_path):
     runs = tmp_path / "runs"
-    fake(runs, "ae_2d_25ep", "lr 1e-3 cosine", 0.0361, lr=0.001)
-    fake(runs, "ae_2d_25ep", "lr 5e-3 cosine", 0.0352)  # the config's own setting: lr 0.005
+    lr = yaml.safe_load((ROOT / "configs" / "ae_2d_25ep.yaml").read_text())["optimizer"]["init_args"]["lr"]
+    own = {0.001: "lr 1e-3 cosine", 0.003: "lr 3e-3 cosine", 0.005: "lr 5e-3 cosine"}[lr]  # the file's setting
+    other, other_lr = ("lr 5e-3 cosine", 0.005) if own != "lr 5e-3 cosine" else ("lr 1e-3 cosine", 0.001)
+    fake(runs, "ae_2d_25ep", other, 0.0361, lr=other_lr)
+    fake(runs, "ae_2d_25ep", own, 0.0352)
     text = "\n".join(choices_section(runs))
-    assert "| lr 5e-3 cosine | `--optimizer.lr 0.005 --lr_scheduler" in text and "| 0.0352 | 120 s | 0123456789 | **chosen** |" in text
-    assert "| lr 1e-3 cosine | `--optimizer.lr 0.001 " in text and "| 0.0361 | 120 s | 0123456789 |  |" in text
-    assert "| lr 3e-3 cosine | `--optimizer.lr 0.003 " in text and "| not run |" in text
-    assert "Chosen: **lr 5e-3 cosine** (`lr-5e-3-cosine.json`; **2 of 4 candidates run**). " \
+    assert f"| {own} | `--optimizer.lr {lr} --lr_scheduler" in text and "| 0.0352 | 120 s | 0123456789 | **chosen** |" in text
+    assert f"| {other} | `--optimizer.lr {other_lr} " in text and "| 0.0361 | 120 s | 0123456789 |  |" in text
+    assert "| lr 1e-3 constant (the post's) | `--optimizer.lr 0.001 --lr_scheduler null` | not run |" in text
+    assert f"Chosen: **{own}** (`{slug(own)}.json`; **2 of 4 candidates run**). " \
            "`configs/ae_2d_25ep.yaml` carries it." in text
-    fake(runs, "ae_2d_25ep", "lr 1e-3 cosine", 0.0350, lr=0.001)  # now the winner: the file (0.005) does not carry it
+    fake(runs, "ae_2d_25ep", other, 0.0350, lr=other_lr)  # now the winner: the file does not carry it
     text = "\n".join(choices_section(runs))
-    assert "Chosen: **lr 1e-3 cosine**" in text
-    assert "**does not carry it** (`optimizer.init_args.lr` 0.001 in the run, 0.005 in the file now)" in text
+    assert f"Chosen: **{other}**" in text
+    assert f"**does not carry it** (`optimizer.init_args.lr` {other_lr} in the run, {lr} in the file now)" in text
     assert "Fit wall time of all candidates run: 4.0 min." in text
 
 

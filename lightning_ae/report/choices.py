@@ -70,6 +70,7 @@ CHOICES: dict[str, Choice] = {
         "PyTorch RMSprop": ("--optimizer", "torch.optim.RMSprop", "--optimizer.lr", "0.1", "--optimizer.alpha", "0.99"),
     }),
     "greedy_stacked": Choice("fine-tuning schedule (2 epochs end to end after the 4+4 greedy epochs)", "val/mse", {
+        "fine-tune Adam 1e-5 cosine": _finetune("0.00001", _FT_COSINE),  # added when 3e-5, the lowest, won
         "fine-tune Adam 3e-5 cosine": _finetune("0.00003", _FT_COSINE),  # added when 1e-4, the lowest, won
         "fine-tune Adam 1e-4 cosine": _finetune("0.0001", _FT_COSINE),
         "fine-tune Adam 3e-4 cosine": _finetune("0.0003", _FT_COSINE),
