@@ -66,7 +66,7 @@ def short_name(name: str, width: int = 12) -> str:
     return name[: -len("Autoencoder")] + "\nAutoencoder"
 
 
-def _title_lines(title: str | None, width_px: int) -> list[str]:
+def title_lines(title: str | None, width_px: int) -> list[str]:
     if not title:
         return []
     chars = max(10, int(width_px / CHAR_PX))
@@ -115,8 +115,8 @@ def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: 
             canvas[top : top + side_h, left : left + side_w] = image
     canvas = canvas.repeat(scale, 0).repeat(scale, 1)
     fig_w = max(width, w * scale)
-    title_lines = _title_lines(title, fig_w - 2 * MARGIN)
-    title_px = len(title_lines) * LINE_PX + (2 if title_lines else 0)
+    heading = title_lines(title, fig_w - 2 * MARGIN)
+    title_px = len(heading) * LINE_PX + (2 if heading else 0)
     fig_h = h * scale + title_px
     fig = plt.figure(figsize=(fig_w / DPI, fig_h / DPI), dpi=DPI)
     left = (fig_w - w * scale) // 2
@@ -129,8 +129,8 @@ def labelled_grid(rows: list[Tensor], captions: list[str] | None = None, title: 
             y = fig_h - title_px - (top - above / 2) * scale
             fig.text((left + PAD * scale) / fig_w, y / fig_h, captions[line % len(captions)], ha="left",
                      va="center", fontsize=SMALL)
-    if title_lines:
-        fig.text(0.5, 1 - 1 / fig_h, "\n".join(title_lines), ha="center", va="top", fontsize=FONT,
+    if heading:
+        fig.text(0.5, 1 - 1 / fig_h, "\n".join(heading), ha="center", va="top", fontsize=FONT,
                  linespacing=1.1, fontweight="bold")
     return fig
 
@@ -179,15 +179,15 @@ def scatter_figure(panels: list[tuple[str, np.ndarray, np.ndarray, str, str]], t
     left, bottom = 42, 30
     legend = int(max(44, max((text_px(n, SMALL - 1) for n in shown), default=0) + 30))
     plot_w = width - left - legend
-    title_lines = _title_lines(title, width * len(panels) - 2 * MARGIN)
-    title_px = len(title_lines) * LINE_PX + (2 if title_lines else 0)
-    names = [_title_lines(name, plot_w + legend // 2) for name, *_ in panels]
+    heading = title_lines(title, width * len(panels) - 2 * MARGIN)
+    title_px = len(heading) * LINE_PX + (2 if heading else 0)
+    names = [title_lines(name, plot_w + legend // 2) for name, *_ in panels]
     name_px = max(len(n) for n in names) * 13 + 4
     height = title_px + name_px + plot_px + bottom
     fig_w = width * len(panels)
     fig = plt.figure(figsize=(fig_w / DPI, height / DPI), dpi=DPI)
-    if title_lines:
-        fig.text(0.5, 1 - 1 / height, "\n".join(title_lines), ha="center", va="top", fontsize=FONT,
+    if heading:
+        fig.text(0.5, 1 - 1 / height, "\n".join(heading), ha="center", va="top", fontsize=FONT,
                  fontweight="bold", linespacing=1.1)
     for i, ((_, points, digits, xlabel, ylabel), name) in enumerate(zip(panels, names)):
         ax = fig.add_axes(((i * width + left) / fig_w, bottom / height, plot_w / fig_w, plot_px / height))

@@ -15,7 +15,7 @@ class LiveEvalProgressBar(TQDMProgressBar):
     """`TQDMProgressBar(refresh_rate)` for training; validation, test and predict bars redrawn every batch."""
 
     def _draw(self, bar, batches_done: int) -> None:
-        if self.is_enabled and bar is not None and not bar.disable:
+        if bar is not None and not bar.disable:  # None: the bar is off (the caller checked is_enabled)
             bar.n = batches_done
             bar.refresh()
 

@@ -15,7 +15,6 @@ records and library versions give the same bytes.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +38,6 @@ class Panel:
     hlines: list[tuple[str, float, dict]] = field(default_factory=list)  # label, y, style
 
 
-def wrap(text: str, width_px: int) -> list[str]:
-    """`text` on lines that fit `width_px` pixels of the figures' bold title font."""
-    return textwrap.wrap(text, max(10, int(width_px / figures.CHAR_PX))) or [""]
-
-
 def curve_figure(panels: list[Panel], title: str, width: int = figures.WIDTH, plot_px: int = 170, columns: int = 2) -> Figure:
     """One panel per `Panel`, `width` pixels each, epochs on x, the legend under the plot in `columns` columns
     (a label starting with "_" has no entry)."""
@@ -51,9 +45,9 @@ def curve_figure(panels: list[Panel], title: str, width: int = figures.WIDTH, pl
     legend_rows = max(math.ceil((sum(not label.startswith("_") for label, *_ in p.lines) + len(p.hlines)) / columns)
                       for p in panels)
     legend_px = legend_rows * 12 + 10
-    title_lines = wrap(title, width * len(panels) - 2 * figures.MARGIN)
+    title_lines = figures.title_lines(title, width * len(panels) - 2 * figures.MARGIN)
     title_px = len(title_lines) * figures.LINE_PX + 2
-    names = [wrap(p.title, width - left - right) for p in panels]
+    names = [figures.title_lines(p.title, width - left - right) for p in panels]
     name_px = max(len(n) for n in names) * 13 + 4
     height = title_px + name_px + plot_px + bottom + legend_px
     fig_w = width * len(panels)

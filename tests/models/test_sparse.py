@@ -116,6 +116,16 @@ def test_histogram_of_unit_activations_uses_the_scored_images():
     assert torch.allclose(ae.unit_means(x[:2]), ae.encode(x[:2]).mean(0))  # nothing scored yet: falls back to x
 
 
+def train(ae, opt, x, epochs: int, batch: int) -> None:
+    """`epochs` passes of plain minibatch steps on the model's objective, in order."""
+    for _ in range(epochs):
+        for i in range(0, len(x), batch):
+            loss, _, _ = ae.objective(x[i:i + batch], x[i:i + batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
 def test_short_training_pulls_mean_activation_to_rho(mnist):
     torch.manual_seed(0)
     x = mnist.split("train")[0][:2000]
@@ -125,12 +135,7 @@ def test_short_training_pulls_mean_activation_to_rho(mnist):
     with torch.no_grad():
         start = ae.encode(x).mean().item()
     assert abs(start - rho) > 0.2  # He-initialised sigmoid units start near 0.5
-    for _ in range(2):
-        for i in range(0, len(x), 250):
-            loss, _, terms = ae.objective(x[i:i + 250], x[i:i + 250])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    train(ae, opt, x, epochs=2, batch=250)
     with torch.no_grad():
         end = ae.encode(x).mean().item()
     assert abs(end - rho) < 0.02, (start, end)
@@ -210,13 +215,7 @@ def test_nonneg_penalty_drives_negative_weights_out_in_a_short_training(mnist):
         torch.manual_seed(0)
         ae = SparseAutoencoder(latent_dim=100, sparsity_target=0.05, sparsity_weight=0.1, nonneg_penalty=alpha,
                                output_activation="sigmoid", optimizer=partial(torch.optim.Adam, lr=0.003))
-        opt = ae.configure_optimizers()
-        for _ in range(3):
-            for i in range(0, len(x), 100):
-                loss, _, terms = ae.objective(x[i:i + 100], x[i:i + 100])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+        train(ae, ae.configure_optimizers(), x, epochs=3, batch=100)
         w = ae.encoder[0].weight.detach()
         below[alpha] = (w < -0.01).float().mean().item()
         mass[alpha] = weight_penalties.negative_l2([w]).item()
