@@ -9,7 +9,7 @@
 # sparse_kl about 2, dae_784_10 and ae_2d_25ep about 4, hinton_30d about 15-17.
 CHOOSE_ARGS ?=
 CHOOSE = $(PY) -m lightning_ae.report.choose --runs $(RUNS) --logs $(LOGS) $(if $(REDO),--redo)
-.PHONY: choose choose-ae_2d_25ep choose-dae_784_10 choose-greedy_stacked choose-hinton_30d choose-sparse_kl
+.PHONY: choose choose-ae_2d_25ep choose-dae_784_10 choose-greedy_stacked choose-hinton_30d choose-sparse_kl choose-vae_burda_1h
 
 choose-ae_2d_25ep: install  ## ae_2d_25ep: Adam lr 1e-3 .. 5e-3, constant or cosine, on the holdout (4 candidates)
 	$(CHOOSE) ae_2d_25ep $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
@@ -23,8 +23,11 @@ choose-greedy_stacked: install  ## greedy_stacked: the fine-tuning schedule, on 
 choose-hinton_30d: install  ## hinton_30d: epochs and AdamW weight decay, on the holdout (4 candidates, ~16 min each)
 	$(CHOOSE) hinton_30d $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
+choose-vae_burda_1h: install  ## vae_burda_1h: cosine start and KL warm-up, screened at 100 epochs on the holdout (5 candidates, ~10 min each)
+	$(CHOOSE) vae_burda_1h $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
+
 choose-sparse_kl: install  ## sparse_kl: batch size x learning rate, on the holdout (6 candidates)
 	$(CHOOSE) sparse_kl $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
-choose: choose-greedy_stacked choose-sparse_kl choose-dae_784_10 choose-ae_2d_25ep choose-hinton_30d  ## every choice above, then the report
+choose: choose-greedy_stacked choose-sparse_kl choose-dae_784_10 choose-ae_2d_25ep choose-hinton_30d choose-vae_burda_1h  ## every choice above, then the report
 	$(MAKE) --no-print-directory report

@@ -93,10 +93,25 @@ def mnist(mnist_dir):
     return dm
 
 
+_FROZEN = []
+
+
+def _freeze_imported_objects() -> None:
+    """Once per process: move the objects alive after importing the CLI (torch, Lightning, jsonargparse:
+    ~400,000 of them) out of the garbage collector's sight (`gc.freeze`), so that the collection after each
+    run below traverses only what the tests made since (0.3-0.45 s a collection otherwise)."""
+    if not _FROZEN:
+        gc.collect()
+        gc.freeze()
+        _FROZEN.append(True)
+
+
 @pytest.fixture
 def run_cli(tmp_path, mnist_dir):
     """Run `lightning-ae <args>` in-process with logs under tmp_path; returns the LightningCLI."""
     from lightning_ae.cli import cli
+
+    _freeze_imported_objects()
 
     def run(*args: str, fast: bool = True):
         argv = [*args, "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),

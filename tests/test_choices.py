@@ -64,6 +64,7 @@ def test_holdout_records_are_holdout_fits_of_the_declared_candidates():
             assert (r["config"], r["version"], r["candidate"], r["seed"]) == (config, "holdout", label, SEED)
             assert r["val_split"] == "holdout" and "test" not in r, (config, label)  # never tested
             assert r["overrides"] == list(choice.candidates[label]) and r["extra_args"] == [], (config, label)
+            assert r.get("screen", {}) == choice.screen, (config, label)  # the declared budget, if shorter
             assert r["metric"] == choice.metric and r["holdout"] == holdout_value(r, choice.metric) is not None
             assert r["fit"]["wall_time_s"] > 0 and r["commit"]
 

@@ -20,15 +20,17 @@ CHOICE_IGNORE = (*RUN_KEYS, "data.val_split")  # the candidates run on the holdo
 
 def carries(config: str, record: dict) -> list[tuple[str, object, object]] | None:
     """Where configs/<config>.yaml differs from the winning run (empty: it carries the winner)."""
-    return record_differences(record, ignore=CHOICE_IGNORE)
+    return record_differences(record, ignore=(*CHOICE_IGNORE, *CHOICES[config].screen))
 
 
 def choice_table(config: str, runs: Path) -> list[str]:
     choice = CHOICES[config]
     records = load_choice(runs, config)
     best = winner(config, records)
+    screen = (f" Screened on a shorter budget than the config's: every candidate ran with "
+              f"`{' '.join(choice.screen_args)}`." if choice.screen else "")
     lines = [f"### `configs/{config}.yaml`: {choice.what}", "",
-             f"`make choose-{config}`; lowest `{choice.metric}` on the holdout at the end of the fit wins.", "",
+             f"`make choose-{config}`; lowest `{choice.metric}` on the holdout at the end of the fit wins.{screen}", "",
              f"| candidate | overrides | `{choice.metric}`, holdout | fit wall time | commit | |",
              "|---|---|---:|---:|---|---|"]
     for label, r in records.items():

@@ -4,7 +4,7 @@
 
 For each candidate of `lightning_ae.report.choices.CHOICES[CONFIG]` without a record (all of them with
 --redo), one at a time: `lightning-ae fit --config configs/CONFIG.yaml --seed_everything 0 <overrides>
---data.val_split holdout` into `<logs>/CONFIG/holdout_<slug>` (never `test`), then the run's record
+<screen> --data.val_split holdout` into `<logs>/CONFIG/holdout_<slug>` (never `test`), then the run's record
 (`lightning_ae.report.records.condense`: fit metrics, resolved config, seed, commit, fit wall time)
 with the candidate, its overrides, the holdout metric at the end of the fit and the whole process's
 wall time, in `<runs>/CONFIG/holdout/<slug>.json`. Arguments after `--` go to every fit (a short
@@ -29,7 +29,7 @@ def fit_command(config: str, label: str, logs: str | Path, extra: list[str]) -> 
     return [sys.executable, "-m", "lightning_ae", "fit", "--config", str(configs_dir() / f"{config}.yaml"),
             "--seed_everything", str(SEED), "--trainer.logger.init_args.save_dir", str(logs),
             "--trainer.logger.init_args.version", f"{VERSION}_{slug(label)}", "--trainer.enable_progress_bar", "false",
-            *CHOICES[config].candidates[label], "--data.val_split", VERSION, *extra]
+            *CHOICES[config].candidates[label], *CHOICES[config].screen_args, "--data.val_split", VERSION, *extra]
 
 
 def run_candidate(config: str, label: str, runs: str | Path, logs: str | Path, extra: list[str]) -> Path:
@@ -45,7 +45,8 @@ def run_candidate(config: str, label: str, runs: str | Path, logs: str | Path, e
         raise RuntimeError(f"{run_dir}: val_split {record['val_split']!r}, not the holdout")
     metric = CHOICES[config].metric
     record.update(candidate=label, overrides=list(CHOICES[config].candidates[label]), metric=metric,
-                  holdout=holdout_value(record, metric), process_wall_time_s=wall, extra_args=list(extra))
+                  holdout=holdout_value(record, metric), process_wall_time_s=wall, extra_args=list(extra),
+                  screen=dict(CHOICES[config].screen))
     path = choice_path(runs, config, label)
     write_json(path, record)
     print(f"[choose] {config}: {label}: {metric} {record['holdout']} on the holdout, "

@@ -227,10 +227,18 @@ RESULTS: tuple[Result, ...] = (
         note="Seed 004 shows the 32-D codes' first two units (\"not much structure\") and suggests t-SNE; "
              "both views are drawn from the run's final weights, the t-SNE exact (lightning_ae/tsne.py, "
              "perplexity 30) on the first 2,000 test digits. No published numbers."),
-    Result("Burda et al. 2016: VAE and IWAE, 784-200-200-50", ("repro-vae-burda", "repro-iwae-burda"), (
-        Row("VAE (k=1), a CPU budget of their schedule", "vae_burda", "test/nll", "86.76", "burda"),
-        Row("IWAE (k=5), the same budget", "iwae_burda", "test/nll", "85.54", "burda"),
-    ), note="Ours train 220 epochs at batch 100 (their 3,280-epoch schedule shortened), theirs 3,280 at batch 20."),
+    Result("Burda et al. 2016: VAE and IWAE, 784-200-200-50", ("repro-vae-burda-1h", "repro-iwae-burda-1h",
+                                                                "repro-vae-burda", "repro-iwae-burda"), (
+        Row("VAE (k=1), an hour of CPU: 500 epochs, cosine schedule chosen on the holdout", "vae_burda_1h", "test/nll",
+            "86.76", "burda"),
+        Row("IWAE (k=5), the same wall time: 180 epochs, the VAE's schedule", "iwae_burda_1h", "test/nll", "85.54",
+            "burda"),
+        Row("VAE (k=1), their schedule compressed into 220 epochs", "vae_burda", "test/nll", "86.76", "burda"),
+        Row("IWAE (k=5), the same 220 epochs", "iwae_burda", "test/nll", "85.54", "burda"),
+    ), note="Theirs: 3,280 epochs at batch 20. Ours at batch 100: the rows' budgets, each process's fit wall time in "
+            "its record. Their schedule compressed into 220 epochs spends 211 of them at lr <= 2.7e-4 and learns "
+            "slowly; the hour-long rows decay along a cosine instead. The two 220-epoch rows compare VAE and IWAE "
+            "after the same number of epochs, the hour-long rows at the same wall time."),
     Result("Classifiers", ("repro-classifier-full", "repro-classifier-dropout", "repro-classifier-pretrained",
                            "repro-pretrain-classifier", "repro-pretrain-classifier-denoising"), (
         Row("784-800-800 MLP with dropout, all 55,000 training labels", "classifier_full", "test/acc", "1.2%", "hs2006_cls",
@@ -281,6 +289,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "repro-vae-20d": ("vae_20d/repro",),
     "repro-vae-burda": ("vae_burda/repro",),
     "repro-iwae-burda": ("iwae_burda/repro",),
+    "repro-vae-burda-1h": ("vae_burda_1h/repro",),
+    "repro-iwae-burda-1h": ("iwae_burda_1h/repro",),
     "repro-classifier-full": ("classifier_full/repro",),
     "repro-classifier-dropout": ("classifier_dropout/repro",),
     "repro-classifier-pretrained": ("sdae_1024x3/repro", "classifier_pretrained/repro"),
