@@ -52,8 +52,7 @@ $(STAMP): pyproject.toml
 # TEST_WORKERS pytest-xdist processes (default: one per CPU), one BLAS/OpenMP thread each unless
 # OMP_NUM_THREADS says otherwise: most tests are short CLI runs whose time is Python, not arithmetic, so
 # processes side by side beat threads inside one (2 idle cores: 405 tests in 5 min 36 s). Work stealing
-# (pytest-xdist's --dist worksteal): a worker that runs out takes tests queued for the other, so the
-# minute-long tail of a few slow CLI tests is shared instead of left to one worker.
+# (pytest-xdist's --dist worksteal): a worker that runs out takes tests queued for the other.
 TEST_WORKERS ?= auto
 test: install  ## run the whole test suite (unit tests + CLI runs on a slice of real MNIST), in parallel
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal

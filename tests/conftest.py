@@ -8,6 +8,7 @@ collection, so no test file has to say it; `make test-fast` (`pytest -m "not slo
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import subprocess
@@ -93,17 +94,13 @@ def mnist(mnist_dir):
     return dm
 
 
-_FROZEN = []
-
-
+@functools.cache
 def _freeze_imported_objects() -> None:
     """Once per process: move the objects alive after importing the CLI (torch, Lightning, jsonargparse:
     ~400,000 of them) out of the garbage collector's sight (`gc.freeze`), so that the collection after each
     run below traverses only what the tests made since (0.3-0.45 s a collection otherwise)."""
-    if not _FROZEN:
-        gc.collect()
-        gc.freeze()
-        _FROZEN.append(True)
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture

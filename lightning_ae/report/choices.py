@@ -59,9 +59,9 @@ def _finetune(lr: str, schedule: tuple[str, ...]) -> tuple[str, ...]:
             f"{_GREEDY}finetune_optimizer.weight_decay", "0.0001", *schedule)
 
 
-def _vae_cosine(lr: str, floor: str, *warmup: str) -> tuple[str, ...]:
+def _vae_cosine(lr: str, floor: str, warmup: str = "0") -> tuple[str, ...]:
     return ("--optimizer.lr", lr, "--lr_scheduler", "torch.optim.lr_scheduler.CosineAnnealingLR",
-            "--lr_scheduler.eta_min", floor, "--model.init_args.kl_warmup_epochs", *(warmup or ("0",)))
+            "--lr_scheduler.eta_min", floor, "--model.init_args.kl_warmup_epochs", warmup)
 
 
 def _hinton(epochs: str, weight_decay: str) -> tuple[str, ...]:
