@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -46,6 +47,18 @@ def test_fit_test_predict_end_to_end(run_cli_process, tmp_path, mnist_dir):
     assert [e.step for e in events.Scalars("test/mse")] == [steps[1]]
     grid = events.Images("test/recon_grid")[-1]
     assert grid.width == 350 and grid.height > 3 * 2 * 28  # three rows of six digits at twice their size
+
+
+def test_help_lists_every_subcommand_and_each_subcommand_its_options(capsys):
+    from lightning_ae.cli import main
+
+    for argv, expected in ((["--help"], ("fit", "validate", "test", "predict")),
+                           (["test", "--help"], ("--ckpt_path", "--model", "--data.batch_size", "--trainer.max_epochs"))):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        out = capsys.readouterr().out
+        assert exit_info.value.code == 0
+        assert all(word in out for word in expected), argv
 
 
 def _progress_bars(*args):

@@ -180,6 +180,12 @@ def test_unknown_key_in_config_file(fails, tmp_path):
     assert "batch_sise" in line
 
 
+def test_misspelled_subcommand_names_every_subcommand(fails):
+    # a command line that names no subcommand gets the parsers of all four, and the error lists them
+    line = fails("fitt", "--config", AE)
+    assert "fitt" in line and all(f"'{name}'" in line for name in ("fit", "validate", "test", "predict"))
+
+
 def test_unknown_trainer_flag(fails):
     line = fails("fit", "--config", AE, "--trainer.max_epochz", "3")
     assert "unrecognized arguments: --trainer.max_epochz 3" in line
