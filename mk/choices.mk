@@ -9,7 +9,7 @@
 # sparse_kl about 2, dae_784_10 and ae_2d_25ep about 4, hinton_30d about 15-17.
 CHOOSE_ARGS ?=
 CHOOSE = $(PY) -m lightning_ae.report.choose --runs $(RUNS) --logs $(LOGS) $(if $(REDO),--redo)
-.PHONY: choose choose-ae_2d_25ep choose-dae_784_10 choose-greedy_stacked choose-hinton_30d choose-sparse_kl choose-vae_burda_1h
+.PHONY: choose choose-ae_2d_25ep choose-dae_784_10 choose-greedy_stacked choose-hinton_30d choose-sparse_kl choose-vae_burda_1h choose-classifier_dropout
 
 choose-ae_2d_25ep: install  ## ae_2d_25ep: Adam lr 1e-3 .. 5e-3, constant or cosine, on the holdout (4 candidates)
 	$(CHOOSE) ae_2d_25ep $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
@@ -29,5 +29,8 @@ choose-vae_burda_1h: install  ## vae_burda_1h: cosine start and KL warm-up, scre
 choose-sparse_kl: install  ## sparse_kl: batch size x learning rate, on the holdout (6 candidates)
 	$(CHOOSE) sparse_kl $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
-choose: choose-greedy_stacked choose-sparse_kl choose-dae_784_10 choose-ae_2d_25ep choose-hinton_30d choose-vae_burda_1h  ## every choice above, then the report
+choose-classifier_dropout: install  ## classifier_dropout: the SGD rate, 1.0 vs 0.3, 50 epochs each on the holdout (2 candidates, ~25 min each)
+	$(CHOOSE) classifier_dropout $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
+
+choose: choose-greedy_stacked choose-sparse_kl choose-dae_784_10 choose-ae_2d_25ep choose-hinton_30d choose-vae_burda_1h choose-classifier_dropout  ## every choice above, then the report
 	$(MAKE) --no-print-directory report
