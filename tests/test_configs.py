@@ -74,9 +74,10 @@ def budget(config) -> list[str]:
     return [*FAST, "--trainer.max_epochs", str(epochs), "--trainer.limit_train_batches", str(per_epoch),
             "--data.train_subset", str(TRAIN_SUBSET), "--data.eval_batch_size", str(EVAL_BATCH),
             "--trainer.limit_test_batches", str(TEST_BATCHES), "--trainer.limit_predict_batches", str(TEST_BATCHES),
-            # pictures at test only (a validation's are drawn by the same ImageLogger._log), the reference
-            # PCA of their grid fitted on 2,000 images, a 256-point projector embedding
-            "--images.every_n_epochs", str(epochs + 1), "--images.pca_samples", "2000",
+            # pictures at test only (a validation's are drawn by the same ImageLogger._log), to TensorBoard
+            # only (figures.save writes either kind of picture to PNG: tests/test_cli.py), the reference PCA
+            # of their grid fitted on 2,000 images, a 256-point projector embedding
+            "--images.every_n_epochs", str(epochs + 1), "--images.save_png", "false", "--images.pca_samples", "2000",
             "--probes.embedding_points", "256",
             # validation and last.ckpt at the last epoch only: a 100-epoch schedule of 3-batch epochs
             # otherwise spends most of its time validating and writing checkpoints
