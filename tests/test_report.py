@@ -76,8 +76,10 @@ def test_the_verdict_rule():
     assert stats.fmt_stats(s, "0.0407") == "0.03920 ± 0.00020 (n=3)"
 
 
-def test_report_from_records_is_byte_identical_and_right(tmp_path):
+def test_report_from_records_is_byte_identical_and_right(tmp_path, monkeypatch):
     runs, out = tmp_path / "reports" / "runs", tmp_path / "reports"
+    # a setting still chosen with the test set in view (none is, today): its row and the protocol say so
+    monkeypatch.setitem(report.TEST_IN_VIEW, "hinton_30d", "weight decay set after test errors 2.80, 2.65")
     for seed, (ae, pca_train) in enumerate([(0.0390, 0.0556), (0.0392, 0.0556), (0.0394, 0.0556)]):
         record(runs, "ae_2d", seed, {"test/mse": ae}, {"metrics": {}, "wall_time_s": 40.0, "wall_time_last_process_s": 40.0})
         record(runs, "pca_2d", seed, {"test/mse": 0.0557, "test/knn_acc": 0.42},
@@ -106,6 +108,7 @@ def test_report_from_records_is_byte_identical_and_right(tmp_path):
     hinton = cells(text, find_row("hinton_30d", "test/sq_err_per_image"))
     assert hinton[2] == "2.700 (n=1)" and hinton[6] == "1 seed: no verdict"
     assert "chosen with the test set in view; to be re-chosen on the holdout" in hinton[7]
+    assert "- `configs/hinton_30d.yaml`: weight decay set after test errors 2.80, 2.65" in text  # the protocol's list
     dae = cells(text, find_row("dae_784_10", "test/rmse"))
     assert dae[6] == "protocol not followed: no verdict" and "records used val_split holdout" in dae[7]
     assert cells(text, find_row("vae_20d", "test/nll"))[1] == "`test/nll` (k=5000, first 1000 test images)"

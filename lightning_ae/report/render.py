@@ -163,7 +163,9 @@ def protocol_section() -> list[str]:
             "where its row reproduces a seed's printed number under that seed's own protocol; the config says so in "
             "a comment, the row's protocol cell names it, and a row whose records used another split gets no verdict:",
             *[f"  {e}" for e in exceptions],
-            f"- Settings {TEST_IN_VIEW_NOTE} (their rows say so):", *[f"  {e}" for e in in_view],
+            *([f"- Settings {TEST_IN_VIEW_NOTE} (their rows say so):", *[f"  {e}" for e in in_view]] if in_view else
+              ["- Settings chosen with the test set in view: none left (each was chosen again on the holdout; "
+               "the section below shows every candidate)."]),
             "- Headline rows (those with a published number) run 3 seeds (`SEEDS ?= 0 1 2` in the Makefile, "
             "`--seed_everything N`); other rows 1.",
             f"- Verdict: {RULE}",
