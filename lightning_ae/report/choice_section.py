@@ -61,7 +61,8 @@ def choices_section(runs: str | Path) -> list[str]:
     walls = [r["fit"]["wall_time_s"] for c in CHOICES for r in load_choice(runs, c).values()
              if r is not None and "wall_time_s" in r.get("fit", {})]
     lines = ["## Choices on the holdout", "",
-             "Settings chosen on the 5,000-image holdout alone: those first chosen with the test set in view, chosen again, and those of newer configs. Each "
+             "Settings chosen on the 5,000-image holdout alone: those first chosen with the test set in view, "
+             "chosen again, and those of newer configs. Each "
              "candidate declared in `lightning_ae/report/choices.py` is fitted once (seed "
              f"{SEED}: one seed per candidate, so differences of the size of the seed-to-seed spread are not "
              "resolved) with `--data.val_split holdout` by `make choose-<config>`, and never tested; its record is "
