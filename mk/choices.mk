@@ -29,7 +29,7 @@ choose-vae_burda_1h: install  ## vae_burda_1h: cosine start and KL warm-up, scre
 choose-sparse_kl: install  ## sparse_kl: batch size x learning rate, on the holdout (6 candidates)
 	$(CHOOSE) sparse_kl $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
-choose-classifier_dropout: install  ## classifier_dropout: the SGD rate, 1.0 vs 0.3, 50 epochs each on the holdout (2 candidates, ~25 min each)
+choose-classifier_dropout: install  ## classifier_dropout: the SGD rate, 1.0 vs 0.3 vs 0.1, 50 epochs each on the holdout (3 candidates, ~25 min each)
 	$(CHOOSE) classifier_dropout $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
 choose: choose-greedy_stacked choose-sparse_kl choose-dae_784_10 choose-ae_2d_25ep choose-hinton_30d choose-vae_burda_1h choose-classifier_dropout  ## every choice above, then the report
