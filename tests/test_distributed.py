@@ -2,7 +2,8 @@
 
 The loader's sharding is unit-tested first; then the CLI runs: the loss falls, one run folder,
 one checkpoint folder and one event file (images from rank 0 only) come out, every training image
-is served once per epoch across the ranks, rank 0's synced test metrics equal a single-process test
+is served once per epoch across the ranks, rank 0's synced test metrics (`--test_after_fit`, in the same
+two processes) equal a single-process test
 of the same checkpoint, PCA's scatter matrix summed over the ranks gives the PCA of all images,
 and greedy layer-wise pretraining trains one layer pair per stage with
 `--trainer.strategy ddp_find_unused_parameters_true` (plain `ddp` is refused in one line).
@@ -87,26 +88,31 @@ def test_ddp_fit_and_test_through_the_cli(run_cli_process, run_cli, tmp_path, mn
     config = ["--config", str(ROOT / "configs" / "ae_2d.yaml"), "--data.data_dir", str(mnist_dir),
               "--trainer.logger.init_args.save_dir", str(logs)]
     probe = json.dumps({"class_path": "ddp_probe.SeenSamples", "init_args": {"output_dir": str(seen_dir)}})
-    # 3 whole epochs of the 1,000-image slice: 500 images = 4 batches per rank and epoch
-    fit = run_cli_process("fit", *config, *FAST, *DDP, "--trainer.max_epochs", "3",
+    # 3 whole epochs of the 1,000-image slice: 500 images = 4 batches per rank and epoch; then, in the same
+    # two processes, the test of last.ckpt on all 10,000 test images (`lightning-ae test --ckpt_path` without a
+    # second launch: the command `make run` uses)
+    whole_test = ["--trainer.limit_test_batches", "1.0", "--data.eval_batch_size", "1000"]
+    fit = run_cli_process("fit", *config, *FAST, *DDP, *whole_test, "--trainer.max_epochs", "3",
                           "--trainer.limit_train_batches", "1.0", "--trainer.log_every_n_steps", "1",
-                          "--trainer.logger.init_args.version", "ddp", f"--trainer.callbacks+={probe}", env=ENV)
+                          "--trainer.logger.init_args.version", "ddp", f"--trainer.callbacks+={probe}",
+                          "--test_after_fit", "true", env=ENV)
     assert fit.returncode == 0, fit.stderr[-3000:]
     assert "distributed_backend=gloo" in fit.stdout + fit.stderr
     assert "sync_dist=True" not in fit.stderr  # Lightning's warning for epoch-level logs left unsynced
 
-    # one run folder, one checkpoint folder, one event file: rank 1 writes nothing
+    # one run folder, one checkpoint folder, and rank 0's event files alone: the fit's, the test's (the
+    # logger opens a new file for it) and the projector's (the probes at test end); rank 1 writes nothing
     assert [p.name for p in (logs / "ae_2d").iterdir()] == ["ddp"]
     run_dir = logs / "ae_2d" / "ddp"
     assert [p.relative_to(logs) for p in logs.rglob("checkpoints")] == [run_dir.relative_to(logs) / "checkpoints"]
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
-    event_files = list(logs.rglob("events.out.tfevents*"))
-    assert len(event_files) == 1
+    event_files = sorted(logs.rglob("events.out.tfevents*"))
+    assert [f.parent for f in event_files] == [run_dir, run_dir, run_dir / "projector"]
     record = json.loads((run_dir / "run.json").read_text())
     assert record["world_size"] == 2 and record["fit"]["global_step"] == 3 * 4
 
     # the loss falls; the ImageLogger (rank 0 only) wrote its pictures into that one file
-    events = EventAccumulator(str(event_files[0]), size_guidance={"images": 0, "scalars": 0}).Reload()
+    events = EventAccumulator(str(run_dir), size_guidance={"images": 0, "scalars": 0}).Reload()
     train, val = _scalars(events, "train/loss"), _scalars(events, "val/loss")
     assert len(train) == len(val) == 3
     assert train[-1] < train[0] and val[-1] < val[0], (train, val)
@@ -125,11 +131,7 @@ def test_ddp_fit_and_test_through_the_cli(run_cli_process, run_cli, tmp_path, mn
     # rank 0's test metrics (synced by torchmetrics / sync_dist) equal a single-process test of the same
     # checkpoint on the same 10,000 test images
     ckpt = str(run_dir / "checkpoints" / "last.ckpt")
-    whole_test = ["--trainer.limit_test_batches", "1.0", "--data.eval_batch_size", "1000"]
-    test = run_cli_process("test", *config, *FAST, *DDP, *whole_test, "--ckpt_path", ckpt,
-                           "--trainer.logger.init_args.version", "ddp_test", env=ENV)
-    assert test.returncode == 0, test.stderr[-3000:]
-    ddp_metrics = json.loads((logs / "ae_2d" / "ddp_test" / "run.json").read_text())["test"]["metrics"]
+    ddp_metrics = record["test"]["metrics"]
     single = run_cli("test", *config[:2], *FAST, *whole_test, "--ckpt_path", ckpt, "--trainer.devices", "1",
                      "--trainer.logger.init_args.version", "single_test", fast=False)
     single_metrics = {k: float(v) for k, v in single.trainer.callback_metrics.items()}

@@ -104,7 +104,8 @@ class RepresentationProbes(RunStep):
     """At test end: k-NN and linear-probe accuracy of the model's codes, and a projector embedding.
 
     Logs `test/knn_acc` and `test/probe_acc` (they reach `trainer.callback_metrics` and so
-    `run.json`). Runs on rank 0; models without `encode` are skipped. The images are the
+    `run.json`). The probes run on rank 0, which hands the two accuracies to the other ranks; models
+    without `encode` are skipped. The images are the
     DataModule's `split(name, as_seen=True)`: binary ones where the model trains on binary pixels.
 
     Args:
@@ -140,20 +141,28 @@ class RepresentationProbes(RunStep):
         return x_train, y_train, x_test, y_test
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not self.enabled or not trainer.is_global_zero or not callable(getattr(pl_module, "encode", None)):
+        if not self.enabled or not callable(getattr(pl_module, "encode", None)):
             return
+        scores = self._probe(trainer, pl_module) if trainer.is_global_zero else None
+        # rank 0's accuracies to every rank (a no-op in one process), each logging the same value: synced
+        # epoch-level metrics, as Lightning asks for under DDP, whose mean is rank 0's
+        scores = trainer.strategy.broadcast(scores, src=0)
+        if scores is not None:
+            pl_module.log("test/knn_acc", scores[0], sync_dist=True)
+            pl_module.log("test/probe_acc", scores[1], sync_dist=True)
+
+    def _probe(self, trainer: L.Trainer, pl_module: L.LightningModule) -> tuple[float, float] | None:
+        """The k-NN and linear-probe accuracies (None for images without labels), and the projector files."""
         was_training = pl_module.training
         pl_module.eval()
         x_train, y_train, x_test, y_test = self._splits(trainer)
         if len(y_train) == 0 or len(y_test) == 0 or int(min(y_train.min(), y_test.min())) < 0:
             pl_module.train(was_training)
-            return  # images without labels (data.path without `y`): nothing to probe
+            return None  # images without labels (data.path without `y`): nothing to probe
         z_train, z_test = self._encode(pl_module, x_train), self._encode(pl_module, x_test)
         y_train, y_test = y_train.to(z_train.device), y_test.to(z_train.device)
         knn = knn_accuracy(z_train, y_train, z_test, y_test, k=min(self.knn_k, len(z_train)))
         probe = linear_probe_accuracy(z_train, y_train, z_test, y_test, self.probe_steps, self.probe_l2)
-        pl_module.log("test/knn_acc", knn, rank_zero_only=True)
-        pl_module.log("test/probe_acc", probe, rank_zero_only=True)
         n = min(self.embedding_points, len(z_test))
         if n and trainer.logger is not None:
             step, d = self.run_step(trainer), z_test.shape[1]
@@ -163,3 +172,4 @@ class RepresentationProbes(RunStep):
             write_embedding(log_dir(trainer) / PROJECTOR_RUN, z_test[:n], y_test[:n], x_test[:n], step, note,
                             shape=tuple(getattr(pl_module, "image_shape", (28, 28))))
         pl_module.train(was_training)
+        return knn, probe

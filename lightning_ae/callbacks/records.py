@@ -148,9 +148,10 @@ class RunRecord(RunStep):
         self._begin("test")
 
     def _log_step(self, trainer, pl_module) -> None:
-        """Lightning logs evaluation metrics at the step a logged `step` metric names (else at 0 outside a fit)."""
+        """Lightning logs evaluation metrics at the step a logged `step` metric names (else at 0 outside a fit).
+        Every rank logs the same step; synced, as Lightning asks of epoch-level values under DDP."""
         if trainer.state.fn != TrainerFn.FITTING and not trainer.sanity_checking:
-            pl_module.log("step", float(self.run_step(trainer)))
+            pl_module.log("step", float(self.run_step(trainer)), sync_dist=True)
 
     def on_test_epoch_end(self, trainer, pl_module) -> None:
         self._log_step(trainer, pl_module)
