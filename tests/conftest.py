@@ -46,10 +46,22 @@ FAST = [
 
 
 def pytest_collection_modifyitems(config, items):
+    """Mark the slow tier; then order the run so that `make test`'s workers end together: tests that start
+    processes of their own first (seconds to a minute each), then the other slow tests, the unit tests
+    (milliseconds to a second) last. pytest-xdist's work stealing hands each worker the collection's
+    front first and lets an idle worker take the end of another's queue, so a long test collected last
+    would leave the other worker idle while it runs."""
     slow = pytest.mark.slow
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(slow)
+
+    def tier(item) -> int:
+        if "run_cli_process" in getattr(item, "fixturenames", ()) or item.get_closest_marker("processes"):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=tier)  # stable: the collection's order within a tier
 
 
 def one_error_line(capsys, call, prefix: str = "lightning-ae: error: ") -> str:

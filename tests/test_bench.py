@@ -6,9 +6,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from lightning_ae import bench
 
 
+@pytest.mark.processes
 def test_bench_writes_a_table_with_every_cell_measured(tmp_path, mnist_dir, monkeypatch, capsys):
     monkeypatch.setenv("LIGHTNING_AE_DATA", str(mnist_dir))
     out = tmp_path / "bench.md"
@@ -28,6 +31,7 @@ def test_bench_writes_a_table_with_every_cell_measured(tmp_path, mnist_dir, monk
     assert f"wrote {out}" in capsys.readouterr().out
 
 
+@pytest.mark.processes
 def test_whole_processes_are_timed_side_by_side_and_do_the_same_work(tmp_path, mnist_dir, monkeypatch, capsys):
     """The real `lightning-ae fit` and the plain script, each a whole process: wall and CPU time, the
     ratio, the fit's first training step, and the same job done (a val MSE from each)."""

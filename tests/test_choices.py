@@ -126,6 +126,7 @@ def test_the_keys_a_make_rule_sets_per_run_are_not_staleness():
         assert flags == {k.replace(".init_args", "") for k in RULE_KEYS[config]}
 
 
+@pytest.mark.processes
 def test_choose_fits_a_candidate_on_the_holdout_and_records_it(tmp_path, mnist_dir):
     label = "batch 250, lr 3e-3"
     runs, logs = tmp_path / "runs", tmp_path / "logs"

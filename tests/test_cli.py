@@ -22,7 +22,7 @@ def test_fit_test_predict_end_to_end(run_cli_process, tmp_path, mnist_dir):
     ckpt = run_dir / "checkpoints" / "last.ckpt"
     assert ckpt.is_file() and list(run_dir.glob("checkpoints/best-*.ckpt"))
 
-    test = run_cli_process("test", *common, "--ckpt_path", str(ckpt))
+    test = run_cli_process("test", *common, "--ckpt_path", str(ckpt), "--trainer.limit_test_batches", "2")
     assert test.returncode == 0, test.stderr[-3000:]
     assert "test/mse" in test.stdout
     assert (run_dir / "figures" / "recon_grid.png").is_file()

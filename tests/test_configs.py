@@ -82,7 +82,8 @@ def budget(config) -> list[str]:
             # validation and last.ckpt at the last epoch only: a 100-epoch schedule of 3-batch epochs
             # otherwise spends most of its time validating and writing checkpoints
             "--trainer.check_val_every_n_epoch", str(epochs), "--last_checkpoint.every_n_epochs", str(epochs),
-            "--probes.train_samples", "2000"]
+            # the probes encode and score the tested images, not all 10,000
+            "--probes.train_samples", "2000", "--probes.test_samples", str(TEST_BATCHES * EVAL_BATCH)]
 
 
 def last_checkpoint(logs) -> str:

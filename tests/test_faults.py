@@ -86,6 +86,7 @@ def reference(tmp_path_factory, mnist_dir):
     return args, logs, record
 
 
+@pytest.mark.processes
 def test_sigkill_mid_epoch_then_resume_in_new_process_matches_unbroken_run(reference, tmp_path):
     args, logs, unbroken = reference
     run = [*args, "--trainer.logger.init_args.version", "killed"]
@@ -114,6 +115,7 @@ def test_sigkill_mid_epoch_then_resume_in_new_process_matches_unbroken_run(refer
         assert record["metrics"][name] == pytest.approx(unbroken["metrics"][name], abs=1e-6), name
 
 
+@pytest.mark.processes
 def test_sigterm_saves_checkpoint_and_exits_143_then_resumes(reference, tmp_path, mnist_dir):
     args, logs, unbroken = reference
     run = [*args, "--trainer.logger.init_args.version", "terminated"]
