@@ -22,6 +22,9 @@ RUN_KEYS = ("seed_everything", "ckpt_path", "trainer.logger", "trainer.enable_pr
 # values a make rule sets for one config's runs (REPRO_EXTRA in mk/*.mk), beside its file: mk/vae.mk's BURDA_BUDGET
 RULE_KEYS = {c: ("trainer.max_epochs", "lr_scheduler.init_args.stages", "lr_scheduler.init_args.epochs_scale",
                  "data.batch_size") for c in ("vae_burda", "iwae_burda")}
+# mk/greedy.mk's classifier_pretrained rule: the autoencoder's last.ckpt as the encoder, and the fine-tuning
+# rate CLASSIFIER_PRETRAINED_ARGS (0.3; the file's 1.0 is what it trains from random weights)
+RULE_KEYS["classifier_pretrained"] = ("model.init_args.encoder_ckpt", "optimizer.init_args.lr")
 ABSENT = "<absent>"
 
 
