@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from filelock import FileLock
 
 from conftest import ROOT
 
@@ -28,24 +27,10 @@ def run(cmd: list, cwd: Path, env: dict | None = None, timeout: float = 300) -> 
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
-    """A fresh venv with the wheel of this checkout installed, reusing this environment's packages: built
-    once per test session, by whichever pytest-xdist worker asks first (their common temp folder, a file
-    lock; pytest-xdist's documented recipe for a session fixture that runs once)."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: its own temp folder
-        return build_venv(tmp_path_factory.mktemp("wheel"))
-    shared = tmp_path_factory.getbasetemp().parent  # a worker's basetemp is a folder of the session's own
-    with FileLock(shared / "wheel_venv.lock"):
-        env_dir = shared / "wheel" / "venv"
-        if not (env_dir / "bin" / "lightning-ae").is_file():
-            shutil.rmtree(shared / "wheel", ignore_errors=True)
-            (shared / "wheel").mkdir()
-            build_venv(shared / "wheel")
-    return env_dir
-
-
-def build_venv(tmp: Path) -> Path:
+    """A fresh venv with the wheel of this checkout installed, reusing this environment's packages."""
+    tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"  # a copy of the sources: the build writes build/ and *.egg-info beside them
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):

@@ -20,11 +20,12 @@ from lightning_ae.config_files import configs_dir
 RUN_KEYS = ("seed_everything", "ckpt_path", "trainer.logger", "trainer.enable_progress_bar",
             "model.init_args.nll_samples", "model.init_args.nll_images")
 # values a make rule sets for one config's runs (REPRO_EXTRA in mk/*.mk), beside its file: mk/vae.mk's BURDA_BUDGET
-RULE_KEYS = {c: ("trainer.max_epochs", "lr_scheduler.init_args.stages", "lr_scheduler.init_args.epochs_scale",
-                 "data.batch_size") for c in ("vae_burda", "iwae_burda")}
-# mk/greedy.mk's classifier_pretrained rule: the autoencoder's last.ckpt as the encoder, and the fine-tuning
+# and mk/greedy.mk's classifier_pretrained rule: the autoencoder's last.ckpt as the encoder, and the fine-tuning
 # rate CLASSIFIER_PRETRAINED_ARGS (0.3; the file's 1.0 is what it trains from random weights)
-RULE_KEYS["classifier_pretrained"] = ("model.init_args.encoder_ckpt", "optimizer.init_args.lr")
+_BURDA_BUDGET = ("trainer.max_epochs", "lr_scheduler.init_args.stages", "lr_scheduler.init_args.epochs_scale",
+                 "data.batch_size")
+RULE_KEYS = {"vae_burda": _BURDA_BUDGET, "iwae_burda": _BURDA_BUDGET,
+             "classifier_pretrained": ("model.init_args.encoder_ckpt", "optimizer.init_args.lr")}
 ABSENT = "<absent>"
 
 
