@@ -30,7 +30,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch.optim import Optimizer
 
-from lightning_ae.callbacks import CodesWriter, ImageLogger, RepresentationProbes, RunRecord
+from lightning_ae.callbacks import CodesWriter, GreedyLayerwisePretraining, ImageLogger, RepresentationProbes, RunRecord
 from lightning_ae.callbacks.checkpoint import BestCheckpoint, LatestCheckpoint, latest_checkpoint
 from lightning_ae.callbacks.guards import CheckpointOnInterrupt, NonFiniteGuard
 from lightning_ae.progress import LiveEvalProgressBar
@@ -122,6 +122,10 @@ class AutoencoderCLI(LightningCLI):
             kwargs["callbacks"] = [*chosen, LiveEvalProgressBar(refresh_rate=config.progress_bar_refresh_rate)]
         trainer = super().instantiate_trainer(**kwargs)
         _cheap_cuda_check(str(config.trainer.strategy))
+        if self.subcommand == "fit" and isinstance(config.trainer.strategy, str):
+            for callback in trainer.callbacks:
+                if isinstance(callback, GreedyLayerwisePretraining):
+                    callback.refuse_strategy(config.trainer.strategy)
         if self.subcommand:  # leave out the callbacks with nothing to do in this subcommand: Lightning still
             # calls each ~6 times a training step (CodesWriter works in predict, the probes in test)
             idle = {"fit": (CodesWriter,) if config.get("test_after_fit") else (CodesWriter, RepresentationProbes),

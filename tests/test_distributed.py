@@ -6,7 +6,7 @@ is served once per epoch across the ranks, rank 0's synced test metrics (`--test
 two processes) equal a single-process test
 of the same checkpoint, PCA's scatter matrix summed over the ranks gives the PCA of all images,
 and greedy layer-wise pretraining trains one layer pair per stage with
-`--trainer.strategy ddp_find_unused_parameters_true` (plain `ddp` is refused in one line).
+`--trainer.strategy ddp_find_unused_parameters_true` (plain `ddp` is refused in one line, before launch).
 """
 
 from __future__ import annotations
@@ -204,3 +204,4 @@ def test_ddp_greedy_under_plain_ddp_is_refused_in_one_line(run_cli_process, tmp_
     assert fit.returncode == 2, fit.stderr[-3000:]
     assert "--trainer.strategy ddp_find_unused_parameters_true" in fit.stderr
     assert "Traceback" not in fit.stderr
+    assert "distributed_backend" not in fit.stdout + fit.stderr  # refused before a second process was started

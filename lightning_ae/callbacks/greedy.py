@@ -24,7 +24,8 @@ of the stage it stopped in. With `cache_inputs`, h_{k-1} is computed once for th
 split at the start of stage k (`lightning_ae.callbacks.stage_cache`).
 
 Under DDP the frozen layers get no gradient, which DDP allows only with
-`--trainer.strategy ddp_find_unused_parameters_true`; plain `ddp` stops with a one-line message.
+`--trainer.strategy ddp_find_unused_parameters_true`; plain `ddp` stops with a one-line message,
+before any process is launched when the strategy is given by its registered name (`refuse_strategy`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import lightning as L
 import torch
 from jsonargparse.typing import PositiveInt
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
@@ -45,6 +47,9 @@ from lightning_ae import losses
 from lightning_ae.callbacks.stage_cache import StageInputCache
 from lightning_ae.errors import ConfigError
 from lightning_ae.networks import block_shape, layer_blocks
+
+PLAIN_DDP = ("GreedyLayerwisePretraining under DDP: each stage trains one layer pair and the frozen layers get "
+             "no gradient, which DDP allows only when told; run with --trainer.strategy ddp_find_unused_parameters_true.")
 
 
 class GreedyLayerwisePretraining(L.Callback):
@@ -190,13 +195,19 @@ class GreedyLayerwisePretraining(L.Callback):
                 "the upper layers stay untrained."
             )
 
+    @staticmethod
+    def refuse_strategy(name: str) -> None:
+        """Before `fit` launches its processes (the CLI calls this): a strategy registered under `name`
+        (Lightning's `StrategyRegistry`: `ddp`, `ddp_spawn`, ...) that is DDP without
+        `find_unused_parameters` is refused at once, not after every rank has started and loaded the data."""
+        entry = StrategyRegistry[name] if name in StrategyRegistry else None
+        if entry and issubclass(entry["strategy"], DDPStrategy) and not entry["init_params"].get("find_unused_parameters"):
+            raise ConfigError(PLAIN_DDP)
+
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        wrapped = trainer.strategy.model  # the DistributedDataParallel wrapper under DDP
+        wrapped = trainer.strategy.model  # the DistributedDataParallel wrapper under DDP (any strategy object)
         if isinstance(wrapped, DistributedDataParallel) and not wrapped.find_unused_parameters:
-            raise ConfigError(
-                "GreedyLayerwisePretraining under DDP: each stage trains one layer pair and the frozen layers get "
-                "no gradient, which DDP allows only when told; run with --trainer.strategy ddp_find_unused_parameters_true."
-            )
+            raise ConfigError(PLAIN_DDP)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         k = self.stage_at(trainer.current_epoch)

@@ -13,6 +13,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from lightning_ae import losses
 from lightning_ae.callbacks import GreedyLayerwisePretraining
 from lightning_ae.data import MNISTDataModule
+from lightning_ae.errors import ConfigError
 from lightning_ae.models import Autoencoder
 from lightning_ae.networks import TiedDecoder
 
@@ -244,3 +245,15 @@ def test_empty_schedule_is_refused():  # zero or fractional epochs: refused by t
 def test_schedule_must_have_one_stage_per_encoder_layer():
     with pytest.raises(ValueError, match=r"784-32-8 has 2 layers.*\[4, 4\]"):
         GreedyLayerwisePretraining([4, 4, 4]).attach(small_ae())
+
+
+@pytest.mark.parametrize("strategy, refused", [("ddp", True), ("ddp_spawn", True), ("ddp_notebook", True),
+                                               ("ddp_find_unused_parameters_true", False), ("auto", False),
+                                               ("single_device", False)])
+def test_plain_ddp_by_name_is_refused_before_launch(strategy, refused):
+    """The frozen layers get no gradient: a registered DDP strategy must say find_unused_parameters."""
+    if refused:
+        with pytest.raises(ConfigError, match="ddp_find_unused_parameters_true"):
+            GreedyLayerwisePretraining.refuse_strategy(strategy)
+    else:
+        GreedyLayerwisePretraining.refuse_strategy(strategy)
