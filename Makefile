@@ -63,16 +63,10 @@ test: install  ## run the whole test suite (unit tests + CLI runs on a slice of 
 test-fast: install  ## the unit tier: every test not marked slow (no real MNIST, CLI run or subprocess), under a minute
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q -m "not slow"
 
-# PCA-2 (one pass over the data, seconds) runs beside the autoencoder, its own output in
-# logs/pca_2d/run.log (shown if it fails): the second core would otherwise idle through the
-# autoencoder's start-up. Both exit statuses count.
 run: install  ## the main job: 2-D autoencoder (5 epochs) vs PCA-2, test MSEs and figures
-	rm -rf $(LOGS)/ae_2d/run $(LOGS)/pca_2d/run $(LOGS)/pca_2d/run.log
-	@mkdir -p $(LOGS)/pca_2d
-	$(CLI) fit --config configs/pca_2d.yaml --trainer.logger.init_args.version run --test_after_fit true \
-		--trainer.enable_progress_bar false > $(LOGS)/pca_2d/run.log 2>&1 & \
-	$(CLI) fit --config configs/ae_2d.yaml --trainer.logger.init_args.version run --test_after_fit true; ae=$$?; \
-	wait $$!; pca=$$?; [ $$pca -eq 0 ] || cat $(LOGS)/pca_2d/run.log; [ $$ae -eq 0 ] && [ $$pca -eq 0 ]
+	rm -rf $(LOGS)/ae_2d/run $(LOGS)/pca_2d/run
+	$(CLI) fit --config configs/pca_2d.yaml --trainer.logger.init_args.version run --test_after_fit true
+	$(CLI) fit --config configs/ae_2d.yaml --trainer.logger.init_args.version run --test_after_fit true
 	$(PY) -m lightning_ae.summary $(LOGS)/pca_2d/run $(LOGS)/ae_2d/run
 
 # KERAS_PYTHON: a Python with `pip install keras torch` (a venv of its own) adds the seed's Keras script
