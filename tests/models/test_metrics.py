@@ -33,6 +33,28 @@ def test_lean_metrics_are_mse_rmse_and_psnr_of_one_sum_of_squares():
     assert full["test/sq_err_per_image"] == pytest.approx(784 * mse, rel=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(28, 28), (8, 8), (32, 20)])
+def test_ssim_is_torchmetrics_ssim_per_image_averaged_over_images(shape):
+    """The batch-as-channels SSIM (ReconstructionMetrics.update) against torchmetrics' own metric fed one
+    image at a time, over batches of unequal size and images of varied quality (blur and noise)."""
+    from torchmetrics.image import StructuralSimilarityIndexMeasure
+
+    torch.manual_seed(0)
+    h, w = shape
+    kernel = min(11, (min(shape) - 1) // 2 * 2 + 1)
+    reference = StructuralSimilarityIndexMeasure(data_range=1.0, kernel_size=kernel, sigma=1.5 * kernel / 11)
+    ours = ReconstructionMetrics("test/", (1, h, w))
+    for n in (37, 5, 64):
+        x = torch.rand(n, 1, h, w)
+        noise = torch.rand(n, 1, 1, 1) * torch.randn(n, 1, h, w) * 0.3  # a different noise level per image
+        x_hat = (torch.nn.functional.avg_pool2d(x, 3, 1, 1) + noise).clamp(0, 1)
+        reference.update(x_hat, x)
+        ours.update(x_hat.view(n, -1), x.view(n, -1))
+    expected = float(reference.compute())
+    assert 0.05 < expected < 0.95  # neither identical nor unrelated images
+    assert float(ours.ssim.compute()) == pytest.approx(expected, abs=1e-6)
+
+
 @pytest.mark.parametrize("choice, expected", [(None, False), ("lean", False), ("full", True)])
 def test_val_metrics_option_chooses_validation_and_test_has_all(choice, expected):
     model = Autoencoder(**({} if choice is None else {"val_metrics": choice}))
