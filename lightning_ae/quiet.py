@@ -11,19 +11,31 @@ from __future__ import annotations
 import logging
 import warnings
 
-# torch 2.14 deprecates `isinstance(x, LeafSpec)` (FutureWarning); lightning 2.6.6 still builds
-# LeafSpec in lightning/pytorch/utilities/_pytree.py at every evaluation loop. Nothing for a user to do.
-warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
 
-# lightning 2.6.6 warns when `configure_optimizers` returns None, Lightning's documented way of saying
-# "no optimizer": our PCA (lightning_ae/models/pca.py) is solved in closed form and has none by design.
-warnings.filterwarnings("ignore", message=r"`LightningModule\.configure_optimizers` returned `None`")
+def install() -> None:
+    """Add the warning filters below (at the front of the list). Run at import; `tests/conftest.py` runs it again
+    for every test, since pytest gives each test a fresh copy of the filters it had before collection."""
+    # torch 2.14 deprecates `isinstance(x, LeafSpec)` (FutureWarning); lightning 2.6.6 still builds
+    # LeafSpec in lightning/pytorch/utilities/_pytree.py at every evaluation loop. Nothing for a user to do.
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
 
-# lightning 2.6.6 warns when an epoch has fewer batches than `log_every_n_steps` ("you won't see logs
-# for the training epoch"); our models log the epoch's mean loss (`train/loss`) and the last batch's
-# loss every epoch whatever the interval (lightning_ae/models/base.py), so short runs lose nothing.
-warnings.filterwarnings("ignore",
-                        message=r"The number of training batches \(\d+\) is smaller than the logging interval")
+    # lightning 2.6.6 warns when `configure_optimizers` returns None, Lightning's documented way of saying
+    # "no optimizer": our PCA (lightning_ae/models/pca.py) is solved in closed form and has none by design.
+    warnings.filterwarnings("ignore", message=r"`LightningModule\.configure_optimizers` returned `None`")
+
+    # lightning 2.6.6 warns when an epoch has fewer batches than `log_every_n_steps` ("you won't see logs
+    # for the training epoch"); our models log the epoch's mean loss (`train/loss`) and the last batch's
+    # loss every epoch whatever the interval (lightning_ae/models/base.py), so short runs lose nothing.
+    warnings.filterwarnings("ignore",
+                            message=r"The number of training batches \(\d+\) is smaller than the logging interval")
+
+    # lightning 2.6.6's LightningCLI calls jsonargparse APIs deprecated in jsonargparse 4.49 (`add_instantiator`,
+    # `instantiate_classes`; lightning/pytorch/cli.py). Python hides DeprecationWarnings outside __main__, but
+    # pytest and `python -W default` show them; a user can do nothing about them.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"lightning\.pytorch\.cli")
+
+
+install()
 
 
 class _NoAdvertising(logging.Filter):

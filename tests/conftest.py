@@ -83,6 +83,26 @@ def missing_mnist_files(root: Path) -> list[str]:
     return [f for f in MNIST_FILES if not ((raw / f).is_file() or (raw / f"{f}.gz").is_file())]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Every test sees warnings as a `lightning-ae` process does, with the library filters of
+    `lightning_ae.quiet`: pytest hands each test the filters from before the collection imported that
+    module, so they are installed again, before any fixture of the test runs."""
+    from lightning_ae import quiet
+
+    quiet.install()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def command_line_of_its_own():
+    """sys.argv without pytest's options while the tests run, as in a `lightning-ae` process: the CLI run
+    in-process takes its arguments from `args`, and LightningCLI warns when sys.argv holds others beside them."""
+    argv = sys.argv[:]
+    del sys.argv[1:]
+    yield
+    sys.argv[:] = argv
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     missing = missing_mnist_files(MNIST_DIR)
