@@ -71,6 +71,15 @@ def test_stage_of_each_epoch_follows_the_schedule():
     assert [cb.stage_at(e) for e in range(8)] == [0, 1, 1, 2, 2, 2, 3, 3]
 
 
+@pytest.mark.parametrize("max_epochs, warns", [(2, True), (3, False), (-1, False)])
+def test_fit_shorter_than_the_schedule_is_warned(tmp_path, max_epochs, warns, recwarn):
+    cb = GreedyLayerwisePretraining([1, 2])  # stages end at epochs 1 and 3, fine-tuning after
+    cb.setup(trainer(tmp_path, [cb], max_epochs=max_epochs), small_ae(), "fit")
+    said = [str(w.message) for w in recwarn if "greedy stage" in str(w.message)]
+    assert said == (["max_epochs=2 ends before the last greedy stage (epoch 3); the upper layers stay untrained."]
+                    if warns else [])
+
+
 def test_stages_switch_at_the_configured_epochs_and_freeze_the_rest(tmp_path, datamodule):
     cb, snaps = GreedyLayerwisePretraining([1, 2]), Snapshots()
     trainer(tmp_path, [cb, snaps], max_epochs=4).fit(small_ae(), datamodule=datamodule)
