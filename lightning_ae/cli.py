@@ -44,6 +44,8 @@ SUBCOMMANDS = ("fit", "validate", "test", "predict")
 TOOLS = {"export": "lightning_ae.export", "summary": "lightning_ae.summary"}  # `lightning-ae export ...`
 # the names Lightning resolves itself (`last`: newest last*.ckpt of the run; `best`: after a fit)
 SPECIAL_CKPT_PATHS = ("last", "best", "hpc")
+# the model's arguments that follow the data (linked from the DataModule when it is built), not the config
+DATA_LINKED = ("input_dim", "image_shape")
 
 
 class ConfigParser(LightningArgumentParser):
@@ -97,8 +99,8 @@ class AutoencoderCLI(LightningCLI):
         parser.add_lr_scheduler_args(LRSchedulerTypeTuple, link_to="model.init_args.lr_scheduler")
         # the model's input size follows the data (a named dataset, an .npz, an image folder): every
         # config runs on 8 x 8 or 64 x 64 images as it is; read from the DataModule once it is built
-        parser.link_arguments("data.input_dim", "model.init_args.input_dim", apply_on="instantiate")
-        parser.link_arguments("data.image_shape", "model.init_args.image_shape", apply_on="instantiate")
+        for name in DATA_LINKED:
+            parser.link_arguments(f"data.{name}", f"model.init_args.{name}", apply_on="instantiate")
         parser.add_lightning_class_args(BestCheckpoint, "checkpoint")  # the best, by val/loss
         parser.set_defaults({"checkpoint.monitor": "val/loss", "checkpoint.mode": "min",
                              "checkpoint.filename": "best-epoch{epoch:03d}", "checkpoint.auto_insert_metric_name": False})
@@ -127,6 +129,7 @@ class AutoencoderCLI(LightningCLI):
         if config.trainer.enable_progress_bar is not False and not any(isinstance(c, ProgressBar) for c in chosen):
             kwargs["callbacks"] = [*chosen, LiveEvalProgressBar(refresh_rate=config.progress_bar_refresh_rate)]
         trainer = super().instantiate_trainer(**kwargs)
+        lightning_ae.quiet.install(self.subcommand)  # and the library messages that do not apply to it
         _cheap_cuda_check(str(config.trainer.strategy))
         if self.subcommand == "fit" and isinstance(config.trainer.strategy, str):
             for callback in trainer.callbacks:
@@ -181,7 +184,8 @@ class AutoencoderCLI(LightningCLI):
                 "checkpoint was trained with (config.yaml beside its checkpoints/ folder), or leave --config out.")
         now = dict(config.model.get("init_args") or {})
         norm = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
-        changed = {k: (now[k], v) for k, v in args.items() if k in now and norm(now[k]) != norm(v)}
+        changed = {k: (now[k], v) for k, v in args.items()
+                   if k in now and k not in DATA_LINKED and norm(now[k]) != norm(v)}
         if changed:
             rank_zero_info("lightning-ae: the model is built with the checkpoint's hyperparameters: " + ", ".join(
                 f"{k}={v!r} (config: {c!r})" for k, (v, c) in changed.items()))

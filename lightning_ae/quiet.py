@@ -12,9 +12,10 @@ import logging
 import warnings
 
 
-def install() -> None:
-    """Add the warning filters below (at the front of the list). Run at import; `tests/conftest.py` runs it again
-    for every test, since pytest gives each test a fresh copy of the filters it had before collection."""
+def install(subcommand: str | None = None) -> None:
+    """Add the warning filters below (at the front of the list), with those of `subcommand` when named (the
+    CLI names it). Run at import; `tests/conftest.py` runs it again for every test, since pytest gives each
+    test a fresh copy of the filters it had before collection."""
     # torch 2.14 deprecates `isinstance(x, LeafSpec)` (FutureWarning); lightning 2.6.6 still builds
     # LeafSpec in lightning/pytorch/utilities/_pytree.py at every evaluation loop. Nothing for a user to do.
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
@@ -33,6 +34,12 @@ def install() -> None:
     # `instantiate_classes`; lightning/pytorch/cli.py). Python hides DeprecationWarnings outside __main__, but
     # pytest and `python -W default` show them; a user can do nothing about them.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"lightning\.pytorch\.cli")
+
+    if subcommand in ("validate", "test", "predict"):
+        # lightning 2.6.6's ModelCheckpoint, restored from a checkpoint written in another folder, warns that
+        # it does not reload its best-k bookkeeping ("The dirpath has changed from ..."): `lightning-ae test
+        # --ckpt_path <run>/checkpoints/last.ckpt` runs in a new run folder as a rule, and saves no checkpoint.
+        warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
 
 
 install()

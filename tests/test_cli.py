@@ -25,6 +25,10 @@ def test_fit_test_predict_end_to_end(run_cli_process, tmp_path, mnist_dir):
     test = run_cli_process("test", *common, "--ckpt_path", str(ckpt), "--trainer.limit_test_batches", "2")
     assert test.returncode == 0, test.stderr[-3000:]
     assert "test/mse" in test.stdout
+    # nothing to tell a user who tests a run's checkpoint with the run's own config: no note on changed
+    # hyperparameters (the data-linked image size included), no Lightning note on ModelCheckpoint state
+    assert "built with the checkpoint's hyperparameters" not in test.stdout + test.stderr
+    assert "dirpath has changed" not in test.stderr
     assert (run_dir / "figures" / "recon_grid.png").is_file()
     assert (run_dir / "figures" / "latent_scatter.png").is_file()
 
@@ -91,3 +95,16 @@ def test_top_level_optimizer_and_schedule_flags_reach_the_model_and_the_saved_co
     saved = yaml.safe_load(next((tmp_path / "logs").rglob("config.yaml")).read_text())
     assert saved["optimizer"]["class_path"] == "torch.optim.AdamW" and saved["optimizer"]["init_args"]["lr"] == 0.002
     assert saved["lr_scheduler"]["class_path"] == "torch.optim.lr_scheduler.CosineAnnealingLR"
+
+
+def test_testing_with_other_hyperparameters_names_the_changed_ones(run_cli, tmp_path, caplog):
+    """`test --ckpt_path` builds the checkpoint's model: the arguments the config sets otherwise are named,
+    and those that follow the data (input_dim, image_shape) are not."""
+    common = ["--config", str(ROOT / "configs/ae_2d.yaml"), "--trainer.logger.init_args.version"]
+    fit = run_cli("fit", *common, "fit", "--model.init_args.hidden_dims", "[32]")
+    ckpt = str(tmp_path / "logs" / "ae_2d" / "fit" / "checkpoints" / "last.ckpt")
+    caplog.clear()
+    test = run_cli("test", *common, "test", "--model.init_args.hidden_dims", "[16]", "--ckpt_path", ckpt)
+    notes = [r.getMessage() for r in caplog.records if "built with the checkpoint's hyperparameters" in r.getMessage()]
+    assert notes == ["lightning-ae: the model is built with the checkpoint's hyperparameters: hidden_dims=[32] (config: [16])"]
+    assert test.model.hparams.hidden_dims == fit.model.hparams.hidden_dims == [32]
