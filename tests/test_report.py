@@ -252,3 +252,35 @@ def test_reference_rows_are_rendered_as_a_different_method_without_verdict(tmp_p
     for labels, published in (("100 labels", "11.82%"), ("1,000 labels", "4.24%")):
         line = next(line for line in section.splitlines() if line.startswith(f"| {labels}: M1"))
         assert line.endswith(f"| {published} | {report.SOURCES['kingma2014']} |"), line
+
+
+def test_a_record_names_the_commit_its_process_started_from(tmp_path, monkeypatch):
+    """The code a run ran is what was checked out when its process started, not HEAD when its record is
+    written: a long fit outlives commits made beside it."""
+    import subprocess
+
+    import lightning as L
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from lightning_ae.callbacks import RunRecord
+    from lightning_ae.models import Autoencoder
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path,
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    git("commit", "-q", "--allow-empty", "-m", "the code the run starts with")
+    started = git("rev-parse", "HEAD")
+    monkeypatch.chdir(tmp_path)
+    record = RunRecord()  # the CLI builds it as the process starts
+    git("commit", "-q", "--allow-empty", "-m", "a commit made while the run trains")
+    assert git("rev-parse", "HEAD") != started
+
+    data = DataLoader(TensorDataset(torch.rand(64, 16), torch.zeros(64, dtype=torch.long)), batch_size=32)
+    L.Trainer(max_epochs=1, callbacks=[record], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+              enable_model_summary=False, default_root_dir=tmp_path / "run").fit(
+        Autoencoder(input_dim=16, hidden_dims=[8], latent_dim=2), train_dataloaders=data)
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["commit"] == run["fit"]["commit"] == started

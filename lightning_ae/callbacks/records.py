@@ -98,7 +98,8 @@ def git_commit() -> str | None:
 
 
 class RunRecord(RunStep):
-    """Write `<log_dir>/run.json` at fit/test end: metrics, wall time, seed, device, versions, commit;
+    """Write `<log_dir>/run.json` at fit/test end: metrics, wall time, seed, device, versions, and the commit
+    checked out when the process started (per stage, and at the top the last writer's);
     log the run's hyperparameters once to TensorBoard's HParams dashboard; place test metrics at the
     run's last step.
 
@@ -117,6 +118,9 @@ class RunRecord(RunStep):
     """
 
     def __init__(self) -> None:
+        # the commit checked out when the process starts (the CLI builds this callback first): the code it
+        # runs, even if HEAD moves before a record is written (a commit made during a long fit)
+        self._commit = git_commit()
         self._start: dict[str, float] = {}
         self._hparams_logged = False
         self._prior: dict = {"fit_wall_time_s": 0.0, "processes": 0, "devices": []}  # of resumed-from processes
@@ -186,6 +190,7 @@ class RunRecord(RunStep):
             "wall_time_s": elapsed,
             "epochs": trainer.current_epoch,
             "global_step": trainer.global_step,
+            "commit": self._commit,  # a fit and its test may run different code (processes days apart)
         }
         if stage == "fit":  # summed over the processes of a resumed fit (see the class docstring)
             record["fit"].update(wall_time_s=self._prior["fit_wall_time_s"] + elapsed, wall_time_last_process_s=elapsed,
@@ -198,7 +203,7 @@ class RunRecord(RunStep):
             world_size=trainer.world_size,
             precision=str(trainer.precision),
             versions={"torch": torch.__version__, "lightning": L.__version__, "python": platform.python_version()},
-            commit=git_commit(),
+            commit=self._commit,  # of the process that wrote last
         )
         if self._hparams_logged:
             record["hparams_logged"] = True
