@@ -93,6 +93,17 @@ def pytest_runtest_setup(item):
     quiet.install()
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close the matplotlib figures a test made (unit tests draw a model's figures and read them back):
+    pyplot keeps every figure until closed, and the ones of earlier tests piled up in each xdist worker. A
+    run's own figures are closed by the run (tests/callbacks/test_images.py checks)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def command_line_of_its_own():
     """sys.argv without pytest's options while the tests run, as in a `lightning-ae` process: the CLI run

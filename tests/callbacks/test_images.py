@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import lightning as L
+from matplotlib import pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -122,6 +123,7 @@ def test_fit_then_test_keeps_the_history_and_fits_the_reference_pca_once(mnist, 
     trainer.fit(model, datamodule=mnist)
     trainer.test(model, datamodule=mnist)
     assert fitted == [2]  # once per run, not per epoch
+    assert plt.get_fignums() == []  # every figure drawn is closed (a long fit draws thousands)
     events = EventAccumulator(str(tmp_path / "ae" / "run"), size_guidance={"images": 0}).Reload()
     assert [e.step for e in events.Images("fit/recon_grid")] == [2, 4, 6]
     assert [e.step for e in events.Images("fit/latent_scatter")] == [4, 6]  # every 2nd epoch and the last
