@@ -40,6 +40,12 @@ def install(subcommand: str | None = None) -> None:
         # it does not reload its best-k bookkeeping ("The dirpath has changed from ..."): `lightning-ae test
         # --ckpt_path <run>/checkpoints/last.ckpt` runs in a new run folder as a rule, and saves no checkpoint.
         warnings.filterwarnings("ignore", message=r"The dirpath has changed from")
+    if subcommand == "predict":
+        # lightning 2.6.6's prediction loop warns, for a prediction writer (our CodesWriter), that it cannot
+        # record which samples each batch held when the loader has no torch BatchSampler: our loader
+        # (lightning_ae/loader.py) slices one tensor in order, and CodesWriter writes the codes in that
+        # order, never reading the indices.
+        warnings.filterwarnings("ignore", message=r"Couldn't infer the batch indices fetched from your dataloader")
 
 
 install()
