@@ -68,7 +68,7 @@ class ReconstructionMetrics(nn.Module):
             # test_metrics.py checks the two agree), weighted here by the batch's images. Its Gaussian window
             # then runs as one depthwise convolution (groups = channels) instead of one single-channel
             # convolution per image: 0.03 s instead of 0.31 s per 1,000 MNIST images on a CPU core.
-            c, h, w = self.image_shape
+            _, h, w = self.image_shape  # (C, H, W): the channels join the batch
             ssim = structural_similarity_index_measure(x_hat.reshape(1, -1, h, w), x.reshape(1, -1, h, w), **self.ssim_args)
             self.ssim.update(ssim, weight=len(x))
             self.sse.update((x_hat - x).pow(2).sum(-1))
