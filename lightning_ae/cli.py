@@ -135,12 +135,8 @@ class AutoencoderCLI(LightningCLI):
             for callback in trainer.callbacks:
                 if isinstance(callback, GreedyLayerwisePretraining):
                     callback.refuse_strategy(config.trainer.strategy)
-        if self.subcommand:  # leave out the callbacks with nothing to do in this subcommand: Lightning still
-            # calls each ~6 times a training step (CodesWriter works in predict, the probes in test)
-            idle = {"fit": (CodesWriter,) if config.get("test_after_fit") else (CodesWriter, RepresentationProbes),
-                    "validate": (CodesWriter, RepresentationProbes), "test": (CodesWriter,),
-                    "predict": (RepresentationProbes,)}.get(self.subcommand, ())
-            trainer.callbacks[:] = [c for c in trainer.callbacks if not isinstance(c, idle)]
+        if self.subcommand:
+            drop_idle_callbacks(trainer, self.subcommand, bool(config.get("test_after_fit")))
         return trainer
 
     def before_instantiate_classes(self) -> None:
@@ -189,6 +185,15 @@ class AutoencoderCLI(LightningCLI):
         if changed:
             rank_zero_info("lightning-ae: the model is built with the checkpoint's hyperparameters: " + ", ".join(
                 f"{k}={v!r} (config: {c!r})" for k, (v, c) in changed.items()))
+
+
+def drop_idle_callbacks(trainer: L.Trainer, subcommand: str, test_after_fit: bool = False) -> None:
+    """Leave out the callbacks with nothing to do in `subcommand`: Lightning still calls each of them
+    ~6 times a training step (CodesWriter works in predict, the probes in test)."""
+    idle = {"fit": (CodesWriter,) if test_after_fit else (CodesWriter, RepresentationProbes),
+            "validate": (CodesWriter, RepresentationProbes), "test": (CodesWriter,),
+            "predict": (RepresentationProbes,)}.get(subcommand, ())
+    trainer.callbacks[:] = [c for c in trainer.callbacks if not isinstance(c, idle)]
 
 
 def _cheap_cuda_check(strategy: str) -> None:

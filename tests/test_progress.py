@@ -47,3 +47,17 @@ def test_test_bar_counts_every_batch_and_training_every_tenth(tmp_path):
     trainer.test(_Tiny(), loader, verbose=False)
     assert seen.test == list(range(1, 13))  # Lightning's bar at refresh_rate 10: [0] * 9 + [10, 10, 12]
     assert seen.train == [0] * 9 + [10, 10, 12]
+
+
+def test_the_training_bar_is_drawn_once_per_refresh(tmp_path, capsys):
+    """Every `refresh_rate` batches the training bar is drawn once, count and metrics together (Lightning's
+    own bar draws each of those states twice; a redraw is a few % of a CPU step of the seed network)."""
+    loader = DataLoader(TensorDataset(torch.randn(30, 4)), batch_size=1)
+    trainer = L.Trainer(max_epochs=1, callbacks=[LiveEvalProgressBar(refresh_rate=10)], logger=False,
+                        enable_checkpointing=False, enable_model_summary=False, default_root_dir=tmp_path,
+                        limit_val_batches=0)
+    trainer.fit(_Tiny(), loader)
+    drawn = capsys.readouterr()
+    states = [s for s in (drawn.out + drawn.err).split("\r") if s.startswith("Epoch 0:") and s.count("|") >= 2]
+    counts = [int(s.split("|")[2].split("/")[0]) for s in states]  # "Epoch 0:  33%|###   | 10/30 [...]"
+    assert [n for n in counts if n < 30] == [0, 10, 20], counts  # (at 30 the epoch's end draws its own states)

@@ -20,7 +20,7 @@ from lightning_ae.loader import binarize
 def _build(config: str, device: str, precision: str, epochs: int, compile_model: bool, batch_size: int | None,
            train_subset: int | None = None):
     """Model, DataModule and Trainer exactly as `lightning-ae fit --config configs/<config>.yaml` makes them."""
-    from lightning_ae.cli import cli
+    from lightning_ae.cli import cli, drop_idle_callbacks
     from lightning_ae.config_files import config_path
 
     args = ["--config", str(config_path(config)), "--trainer.max_epochs", str(epochs),
@@ -37,7 +37,9 @@ def _build(config: str, device: str, precision: str, epochs: int, compile_model:
         args += ["--data.batch_size", str(batch_size)]
     if train_subset:
         args += ["--data.train_subset", str(train_subset)]
-    return cli(args, run=False)
+    built = cli(args, run=False)
+    drop_idle_callbacks(built.trainer, "fit")  # as `lightning-ae fit` does
+    return built
 
 
 def _sync(device: str) -> None:
