@@ -20,14 +20,19 @@ def test_bench_writes_a_table_with_every_cell_measured(tmp_path, mnist_dir, monk
     text = out.read_text()
     row = next(line for line in text.splitlines() if line.startswith("| ae_2d | cpu |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    pipe, plain, ratio, bare, bare_ratio = (float(c) for c in cells[4:9])
+    pipe, plain, bare, separate = (float(cells[i]) for i in (4, 5, 7, 9))
     assert pipe > 0 and plain > 0 and bare > 0
-    assert abs(ratio / (pipe / plain) - 1) < 0.01 and abs(bare_ratio / (bare / plain) - 1) < 0.01  # cells: 3 decimals
-    assert abs(int(cells[9].replace(",", "")) / (2560 / pipe) - 1) < 0.01  # samples/s over the 2,560 images
-    assert float(cells[11].replace(",", "")) > 100  # peak RSS in MB: the data set and torch, at least
+    assert abs(separate / (pipe / plain) - 1) < 0.01  # cells: 3 decimals
+    assert abs(int(cells[10].replace(",", "")) / (2560 / pipe) - 1) < 0.01  # samples/s over the 2,560 images
+    assert float(cells[12].replace(",", "")) > 100  # peak RSS in MB: the data set and torch, at least
     assert "| ae_2d | cuda |" in text and "not measured (no GPU" in text  # no GPU rows are invented
     for kind in bench.KINDS:  # one epoch timed per kind (the first is the dropped warm-up)
         assert re.search(rf"- ae_2d cpu 32-true {kind}: \d+\.\d{{3}}$", text, re.M)
+    for kind, cell in (("pipeline", cells[6]), ("lightning", cells[8])):  # each paired with its plain partner
+        (partner,) = re.findall(rf"- ae_2d cpu 32-true {kind}'s plain partners: (\d+\.\d{{3}})$", text, re.M)
+        (own,) = re.findall(rf"- ae_2d cpu 32-true {kind}: (\d+\.\d{{3}})$", text, re.M)
+        median, low_high = cell.split(" ")  # one pair: its ratio is the median, the min and the max
+        assert abs(float(median) / (float(own) / float(partner)) - 1) < 0.01 and low_high == f"({median}-{median})"
     assert f"wrote {out}" in capsys.readouterr().out
 
 

@@ -26,9 +26,13 @@ Three parts, each written to reports/bench.md:
       progress bar or checkpointing), which tells how much of (a)'s cost over (b) is Lightning's own
       loop and how much is the project's callbacks and logging.
   Each measurement runs in its own process (so its peak resident memory is its own), and the three
-  kinds alternate `--repeats` times so that machine noise falls on all of them alike. Reported: median
-  seconds per epoch (the first epoch of each process is warm-up and dropped), samples per second,
-  the ratios (a)/(b) and (c)/(b) and peak RSS.
+  kinds alternate `--repeats` times. Inside the processes of (a) and (c), a plain-loop epoch on a copy
+  of the model runs beside each of their epochs (before the even ones, after the odd ones): the
+  ratios (a)/(b) and (c)/(b) quoted against the targets are the medians of those pairs, seconds apart,
+  because the shared machine's slow spells (10-20% for minutes) fall on both halves of a pair and not
+  on both of two separate processes. Also reported: median seconds per epoch (the first epoch of each
+  process is warm-up and dropped), samples per second, the ratio of separate processes' medians, CPU
+  time and peak RSS.
 
 The machine's load average is written beside the numbers: other work on a shared machine slows
 every command, which is why they alternate and why medians and paired ratios are quoted.
@@ -82,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda: add the GPU rows (epochs)")
     p.add_argument("--precision", default="32-true", help="precision of the CPU rows: 32-true or bf16-mixed")
     p.add_argument("--compile", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--epochs", type=int, default=3,
+    p.add_argument("--epochs", type=int, default=4,
                    help="epochs per measurement of the epoch table (the first is warm-up)")
     p.add_argument("--repeats", type=int, default=2, help="alternating repeats of each kind (epochs)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, every kind (epochs)")
