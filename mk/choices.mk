@@ -9,7 +9,7 @@
 # sparse_kl about 2, dae_784_10 and ae_2d_25ep about 4, hinton_30d about 15-17.
 CHOOSE_ARGS ?=
 CHOOSE = $(PY) -m lightning_ae.report.choose --runs $(RUNS) --logs $(LOGS) $(if $(REDO),--redo)
-.PHONY: choose choose-ae_2d_25ep choose-dae_784_10 choose-greedy_stacked choose-hinton_30d choose-sparse_kl choose-vae_burda_1h choose-classifier_dropout
+.PHONY: choose choose-ae_2d_25ep choose-dae_784_10 choose-greedy_stacked choose-hinton_30d choose-sparse_kl choose-vae_burda_1h choose-classifier_dropout choose-classifier_long
 
 choose-ae_2d_25ep: install  ## ae_2d_25ep: Adam lr 1e-3 .. 5e-3, constant or cosine, on the holdout (4 candidates)
 	$(CHOOSE) ae_2d_25ep $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
@@ -32,5 +32,8 @@ choose-sparse_kl: install  ## sparse_kl: batch size x learning rate, on the hold
 choose-classifier_dropout: install  ## classifier_dropout: the SGD rate, 1.0 vs 0.3 vs 0.1, 50 epochs each on the holdout (3 candidates, ~25 min each)
 	$(CHOOSE) classifier_dropout $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
 
-choose: choose-greedy_stacked choose-sparse_kl choose-dae_784_10 choose-ae_2d_25ep choose-hinton_30d choose-vae_burda_1h choose-classifier_dropout  ## every choice above, then the report
+choose-classifier_long: install  ## classifier_long: hidden dropout 0.3 vs 0.5, 100 epochs each on the holdout (2 candidates, ~10-17 min each)
+	$(CHOOSE) classifier_long $(if $(CHOOSE_ARGS),-- $(CHOOSE_ARGS))
+
+choose: choose-greedy_stacked choose-sparse_kl choose-dae_784_10 choose-ae_2d_25ep choose-hinton_30d choose-vae_burda_1h choose-classifier_dropout choose-classifier_long  ## every choice above, then the report
 	$(MAKE) --no-print-directory report
