@@ -260,7 +260,8 @@ RESULTS: tuple[Result, ...] = (
         note="The 1.2% is a different, pretrained network's error (Hinton & Salakhutdinov's 784-500-500-2000-10), the "
              "0.92% a DBN-pretrained 784-500-500-2000 net's fine-tuned with dropout (Srivastava et al.); ours is "
              "pretrained as a stacked denoising autoencoder, one seed of it under all three classifier seeds. The dropout "
-             "rows run a CPU budget of the papers' schedule: 50 epochs, not 3,000 (`DROPOUT_RECIPE=paper` runs those). "
+             "rows run CPU budgets: the 1024x3 nets 50 epochs of the papers' schedule, not 3,000 (`DROPOUT_RECIPE=paper` "
+             "runs those), `classifier_long` 100 epochs of Adam along a cosine decay. "
              "Pretraining tables (below): written by `lightning_ae.experiments.pretrain`, copied into "
              "reports/runs/pretrain_classifier/ by the make target; their 100- and 1,000-label rows are shown beside "
              "the published few-label numbers of a different, semi-supervised method."),
