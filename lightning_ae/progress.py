@@ -21,8 +21,10 @@ class LiveEvalProgressBar(TQDMProgressBar):
             bar.refresh()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if not self.is_enabled:  # off (refresh_rate 0, or a DDP rank other than 0)
+            return
         bar, n = self.train_progress_bar, batch_idx + 1
-        if self.is_enabled and bar is not None and not bar.disable and (n % self.refresh_rate == 0 or n == bar.total):
+        if not bar.disable and (n % self.refresh_rate == 0 or n == bar.total):
             bar.n = n
             bar.set_postfix(self.get_metrics(trainer, pl_module))  # refreshes: the count and the metrics in one redraw
 
