@@ -61,3 +61,15 @@ def test_the_training_bar_is_drawn_once_per_refresh(tmp_path, capsys):
     states = [s for s in (drawn.out + drawn.err).split("\r") if s.startswith("Epoch 0:") and s.count("|") >= 2]
     counts = [int(s.split("|")[2].split("/")[0]) for s in states]  # "Epoch 0:  33%|###   | 10/30 [...]"
     assert [n for n in counts if n < 30] == [0, 10, 20], counts  # (at 30 the epoch's end draws its own states)
+
+
+def test_a_bar_with_refresh_rate_zero_stays_off(tmp_path, capsys):
+    """refresh_rate 0 turns the bar off (Lightning's meaning): training runs and draws nothing."""
+    loader = DataLoader(TensorDataset(torch.randn(12, 4)), batch_size=1)
+    trainer = L.Trainer(max_epochs=1, callbacks=[LiveEvalProgressBar(refresh_rate=0)], logger=False,
+                        enable_checkpointing=False, enable_model_summary=False, default_root_dir=tmp_path,
+                        limit_val_batches=0)
+    trainer.fit(_Tiny(), loader)
+    assert trainer.global_step == 12
+    drawn = capsys.readouterr()
+    assert "Epoch 0:" not in drawn.out + drawn.err
