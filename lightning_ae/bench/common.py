@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,3 +19,8 @@ T0_ENV, MARK_ENV = "LIGHTNING_AE_BENCH_T0", "LIGHTNING_AE_BENCH_FIRST_STEP"
 def load_average() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min) / {five:.2f} (5 min)"
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """"median (min-max)" of `values`."""
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"

@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from lightning_ae.bench.common import KINDS, ROOT, TARGET_RATIO, TARGET_RSS_MB, load_average
+from lightning_ae.bench.common import KINDS, ROOT, TARGET_RATIO, TARGET_RSS_MB, load_average, spread
 from lightning_ae.loader import binarize
 
 
@@ -94,8 +94,8 @@ class PlainLoop:
         return time.perf_counter() - t0, time.process_time() - c0
 
 
-def _pipeline(model, dm, trainer, device: str, twin: PlainLoop | None = None) -> tuple[list[float], list[float], list[float]]:
-    """Wall and CPU (all threads) seconds of each training epoch of `trainer.fit`; with `twin`, also the
+def _pipeline(model, dm, trainer, device: str, twin: PlainLoop) -> tuple[list[float], list[float], list[float]]:
+    """Wall and CPU (all threads) seconds of each training epoch of `trainer.fit`, and the
     wall seconds of a plain-loop epoch run next to each one in the same process (before the even
     epochs, after the odd ones), the pair's partner: seconds apart, so slow spells of a shared machine
     fall on both."""
@@ -107,7 +107,7 @@ def _pipeline(model, dm, trainer, device: str, twin: PlainLoop | None = None) ->
 
     class EpochTimer(L.Callback):
         def on_train_epoch_start(self, trainer, *_):
-            if twin is not None and trainer.current_epoch % 2 == 0:
+            if trainer.current_epoch % 2 == 0:
                 paired.append(twin.epoch(trainer.current_epoch)[0])
             _sync(device)
             self.t0, self.c0 = time.perf_counter(), time.process_time()
@@ -116,7 +116,7 @@ def _pipeline(model, dm, trainer, device: str, twin: PlainLoop | None = None) ->
             _sync(device)
             times.append(time.perf_counter() - self.t0)
             cpu.append(time.process_time() - self.c0)
-            if twin is not None and trainer.current_epoch % 2 == 1:
+            if trainer.current_epoch % 2 == 1:
                 paired.append(twin.epoch(trainer.current_epoch)[0])
 
     trainer.callbacks.append(EpochTimer())
@@ -141,14 +141,13 @@ def worker(a) -> None:
     if a.worker == "plain":
         plain = PlainLoop(model, dm, a.device, a.precision, a.compile)
         times, cpu = (list(t) for t in zip(*(plain.epoch(epoch) for epoch in range(a.epochs))))
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     else:
         # the plain loop's partner epochs run on a copy made before any training, with its own optimizer
         # (the data tensors are shared: the copy adds its weights and optimizer state, a few MB, to the peak RSS)
         twin = PlainLoop(copy.deepcopy(model), dm, a.device, a.precision, a.compile)
         times, cpu, paired = _pipeline(model, dm, trainer if a.worker == "pipeline" else _bare_trainer(trainer, a.epochs),
                                        a.device, twin)
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     print(json.dumps({"times": times, "cpu": cpu, "paired": paired, "n": len(dm.split("train")[0]),
                       "peak_mb": peak_mb, "threads": torch.get_num_threads()}))
 
@@ -175,10 +174,6 @@ def _variants(device: str, precision: str) -> list[tuple[str, str, bool]]:
         rows += [("cuda", "32-true", False), ("cuda", "bf16-mixed", False), ("cuda", "32-true", True)]
     return rows
 
-
-
-def _spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})" if values else ""
 
 
 def epoch_section(a, load_before: str) -> list[str]:
@@ -226,7 +221,7 @@ def epoch_section(a, load_before: str) -> list[str]:
         pipe, bare, plain = (statistics.median(runs[kind]) for kind in KINDS)
         c_pipe, c_plain = statistics.median(cpu["pipeline"]), statistics.median(cpu["plain"])
         table.append(f"| {config} | {device} | {precision} | {'yes' if compile_model else 'no'} | {pipe:.3f} | "
-                     f"{plain:.3f} | {_spread(ratios['pipeline'])} | {bare:.3f} | {_spread(ratios['lightning'])} | "
+                     f"{plain:.3f} | {spread(ratios['pipeline'], 3)} | {bare:.3f} | {spread(ratios['lightning'], 3)} | "
                      f"{pipe / plain:.3f} | {n / pipe:,.0f} | {n / plain:,.0f} | {peak['pipeline']:,.0f} | "
                      f"{peak['plain']:,.0f} | {c_pipe:.3f} | {c_plain:.3f} | {c_pipe / c_plain:.3f} |")
     if a.device != "cuda":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import lightning as L
 
-from lightning_ae.bench.common import MARK_ENV, ROOT, T0_ENV, TARGET_WHOLE_VS_KERAS, WHOLE_CONFIG
+from lightning_ae.bench.common import MARK_ENV, ROOT, T0_ENV, TARGET_WHOLE_VS_KERAS, WHOLE_CONFIG, spread
 from lightning_ae.bench.plain import KERAS_SCRIPT, data_dir
 
 
@@ -110,10 +110,6 @@ def alternate(commands: dict, repeats: int, work: Path, label: str) -> dict[str,
     return runs
 
 
-def _spread(values: list[float], digits: int = 2) -> str:
-    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
-
-
 def whole_table(runs: dict[str, list[dict]]) -> list[str]:
     names = list(runs)
     plain = runs[names[1]]
@@ -125,18 +121,18 @@ def whole_table(runs: dict[str, list[dict]]) -> list[str]:
         first = [x["first_step"] for x in r if x.get("first_step") is not None]
         mse = [x["val_mse"] for x in r if x.get("val_mse") is not None]
         mse_cell = f"{statistics.median(mse):.4f}" if mse else ""
-        rows.append(f"| {name} | {len(r)} | {_spread([x['wall'] for x in r])} | "
-                    f"{_spread([p['wall'] / q['wall'] for p, q in zip(r, plain)], 3)} | "
+        rows.append(f"| {name} | {len(r)} | {spread([x['wall'] for x in r])} | "
+                    f"{spread([p['wall'] / q['wall'] for p, q in zip(r, plain)], 3)} | "
                     f"{statistics.median([x['cpu'] for x in r]):.1f} | {max(x['peak_mb'] for x in r):,.0f} | "
-                    f"{_spread(first) if first else ''} | {mse_cell} |")
+                    f"{spread(first) if first else ''} | {mse_cell} |")
     if len(names) > 2:
         pairs = [p["wall"] / q["wall"] for p, q in zip(runs[names[0]], runs[names[2]])]
-        rows += ["", f"fit / Keras script, paired: median {_spread(pairs, 3)}; target <= {TARGET_WHOLE_VS_KERAS:.2f}."]
+        rows += ["", f"fit / Keras script, paired: median {spread(pairs, 3)}; target <= {TARGET_WHOLE_VS_KERAS:.2f}."]
     return rows
 
 
 def startup_table(runs: dict[str, list[dict]]) -> list[str]:
     rows = ["| command | runs | wall s: median (min-max) | peak RSS MB |", "|---|---|---|---|"]
     for name, r in runs.items():
-        rows.append(f"| {name} | {len(r)} | {_spread([x['wall'] for x in r])} | {max(x['peak_mb'] for x in r):,.0f} |")
+        rows.append(f"| {name} | {len(r)} | {spread([x['wall'] for x in r])} | {max(x['peak_mb'] for x in r):,.0f} |")
     return rows
