@@ -49,6 +49,39 @@ def mlp(dims: Sequence[int], act: Activation, last_act: Activation | None = None
     return nn.Sequential(*layers)
 
 
+class GaussianNoise(nn.Module):
+    """x + N(0, std^2) noise in training, x unchanged in eval."""
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        self.std = std
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, F) -> (B, F)
+        return x + self.std * torch.randn_like(x) if self.training and self.std > 0 else x
+
+    def extra_repr(self) -> str:
+        return f"std={self.std}"
+
+
+class NoisyBatchNorm(nn.Module):
+    """One encoder layer's normalisation in the supervised baseline of the ladder network (Rasmus et al.,
+    "Semi-Supervised Learning with Ladder Networks", NIPS 2015, Sec. 3; the `f` of their code):
+    z = BatchNorm(W h) without a learned scale, z + N(0, std^2) in training, then a learned shift beta
+    (and, where `scale`, a learned scale gamma: their softmax layer). Eval uses the running statistics
+    and no noise."""
+
+    def __init__(self, features: int, std: float, scale: bool = False) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm1d(features, affine=False)
+        self.noise = GaussianNoise(std)
+        self.beta = nn.Parameter(torch.zeros(features))
+        self.gamma = nn.Parameter(torch.ones(features)) if scale else None
+
+    def forward(self, z: Tensor) -> Tensor:  # (B, F) -> (B, F)
+        z = self.noise(self.norm(z)) + self.beta
+        return z * self.gamma if self.gamma is not None else z
+
+
 def linear_layers(net: nn.Sequential) -> list[nn.Linear]:
     return [m for m in net if isinstance(m, nn.Linear)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import accumulate
 
 import torch
-from jsonargparse.typing import PositiveFloat, PositiveInt
+from jsonargparse.typing import ClosedUnitInterval, PositiveFloat, PositiveInt
 from torch.optim.lr_scheduler import LRScheduler
 
 
@@ -54,3 +54,22 @@ class BurdaSchedule(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return [base * 10 ** (-self.stage(self.last_epoch) / 7) for base in self.base_lrs]
+
+
+class ConstantThenLinear(LRScheduler):
+    """The learning rate held for the first `decay_from` of `total_epochs`, then linearly down to 0 at
+    the last epoch's end: the schedule of the ladder network's code (Rasmus et al., NIPS 2015: Adam 0.002
+    for 100 epochs, then to 0 over 50; `decay_from` 0.67 of 150). Stepped per epoch."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, total_epochs: PositiveInt,
+                 decay_from: ClosedUnitInterval = 2 / 3, last_epoch: int = -1) -> None:
+        self.total_epochs = int(total_epochs)  # plain ints: the state_dict goes into checkpoints read with weights_only
+        self.decay_start = round(float(decay_from) * total_epochs)
+        super().__init__(optimizer, last_epoch)
+
+    def factor(self, epoch: int) -> float:
+        """The rate of 0-based `epoch` over the initial one: 1 until decay_start, then (total - epoch) / (total - decay_start)."""
+        return min(1.0, max(0.0, (self.total_epochs - epoch) / max(1, self.total_epochs - self.decay_start)))
+
+    def get_lr(self) -> list[float]:
+        return [base * self.factor(self.last_epoch) for base in self.base_lrs]

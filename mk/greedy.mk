@@ -19,7 +19,7 @@
 #   make repro-classifier-pretrained: sdae_1024x3 once (24 greedy epochs, ~13 min) + 3 seeds x 20-35 min.
 #   DROPOUT_RECIPE=paper (3,000 epochs a seed): a GPU job.
 # The few-label tables with the larger encoder: make repro-pretrain-classifier ENCODER=sdae_1024x3 LABELS="100 1000".
-.PHONY: repro-greedy repro-greedy-denoising repro-pretrain-classifier repro-pretrain-classifier-denoising repro-classifier-full repro-classifier-long repro-classifier-dropout repro-classifier-pretrained
+.PHONY: repro-greedy repro-greedy-denoising repro-pretrain-classifier repro-pretrain-classifier-denoising repro-classifier-full repro-classifier-long repro-classifier-noisy-bn repro-classifier-dropout repro-classifier-pretrained
 
 # the greedy rule's run folders ($* is the seed there)
 GREEDY_RUN = $(LOGS)/greedy_stacked/repro_seed$*
@@ -66,6 +66,7 @@ repro-pretrain-classifier-denoising: install $(RUNS)/greedy_stacked_denoising/re
 
 repro-classifier-full: install $(call records,classifier_full)  ## 784-800-800 dropout MLP on all 60,000 labels, test error (vs Hinton & Salakhutdinov's 1.2%)
 repro-classifier-long: install $(call records,classifier_long)  ## the same MLP, 100 epochs, dropout + max-norm (vs Srivastava et al.'s 1.06%), all labels, test error
+repro-classifier-noisy-bn: install $(call records,classifier_noisy_bn)  ## the ladder paper's supervised baseline: 784-1000-500-250-250-250 MLP, batch norm + Gaussian noise, 150 epochs, all labels, test error
 
 # The dropout classifiers' budget (configs/classifier_dropout.yaml, configs/classifier_pretrained.yaml):
 # cpu, the configs' own 50 epochs (20-35 min a seed on one CPU core, 3 seeds); paper, the printed schedule of

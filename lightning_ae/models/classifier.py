@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 
 import torch
-from jsonargparse.typing import PositiveFloat, PositiveInt
+from jsonargparse.typing import NonNegativeFloat, PositiveFloat, PositiveInt
 from torch import Tensor, nn
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
@@ -23,7 +23,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from lightning_ae.checkpoints import load_checkpoint
 from lightning_ae.errors import ConfigError
 from lightning_ae.models.system import System
-from lightning_ae.networks import Activation, Dropout, Init, init_linear, mlp
+from lightning_ae.networks import Activation, Dropout, GaussianNoise, Init, NoisyBatchNorm, init_linear, mlp
 
 
 class Classifier(System):
@@ -49,6 +49,12 @@ class Classifier(System):
         max_norm: after every optimizer step, rescale each hidden unit's incoming weight vector to
             an L2 norm of at most this (Srivastava et al., JMLR 2014, Sec. 5.1: with dropout it lets
             a large learning rate run without the weights blowing up); None: no constraint.
+        batch_norm: batch-normalise every layer's pre-activations, the softmax layer's too (`NoisyBatchNorm`:
+            no learned scale below the softmax, a learned shift everywhere).
+        noise_std: in training, Gaussian noise of this std on every normalised pre-activation (needs
+            batch_norm); with input_noise it is the supervised baseline of the ladder network (Rasmus et
+            al., NIPS 2015; their code's defaults: 0.5 and 0.3).
+        input_noise: in training, Gaussian noise of this std on the pixels.
     """
 
     def __init__(
@@ -65,6 +71,9 @@ class Classifier(System):
         input_dim: PositiveInt = 784,
         max_norm: PositiveFloat | None = None,
         image_shape: tuple[PositiveInt, PositiveInt] | None = None,
+        batch_norm: bool = False,
+        noise_std: NonNegativeFloat = 0.0,
+        input_noise: NonNegativeFloat = 0.0,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -75,16 +84,23 @@ class Classifier(System):
         if freeze_encoder and encoder_ckpt is None:
             raise ConfigError("freeze_encoder=True needs encoder_ckpt (a frozen random encoder learns nothing); "
                               "give encoder_ckpt or set freeze_encoder: false.")
+        if noise_std > 0 and not batch_norm:
+            raise ConfigError(f"noise_std={noise_std} adds noise to batch-normalised pre-activations; set "
+                              "batch_norm: true, or noise_std: 0.")
         self.code_activation = code_activation or activation
         self.save_hyperparameters(ignore=["optimizer", "lr_scheduler"], frame=inspect.currentframe())
         self.latent_dim = hidden_dims[-1]
         side = math.isqrt(input_dim)  # (H, W) for the projector's thumbnails
         self.image_shape = tuple(image_shape) if image_shape is not None else (side, side) if side * side == input_dim else (1, input_dim)
         self.input_dropout = nn.Dropout(input_dropout)
+        self.input_noise = GaussianNoise(input_noise)
         net = mlp([input_dim, *hidden_dims], activation, self.code_activation, init)
+        if batch_norm:
+            net = _with_noisy_norm(net, noise_std)
         self.encoder = _with_dropout(net, dropout)  # (B, 784) -> (B, d)
-        self.head = nn.Linear(hidden_dims[-1], num_classes)  # (B, d) -> (B, num_classes) logits
-        init_linear(self.head, init, "linear")
+        head = nn.Linear(hidden_dims[-1], num_classes)  # (B, d) -> (B, num_classes) logits
+        init_linear(head, init, "linear")
+        self.head = nn.Sequential(head, NoisyBatchNorm(num_classes, noise_std, scale=True)) if batch_norm else head
         if encoder_ckpt is not None:
             self.load_encoder(encoder_ckpt)
         if freeze_encoder:
@@ -122,7 +138,7 @@ class Classifier(System):
         return [m for m in self.encoder if isinstance(m, nn.Linear)]
 
     def encode(self, x: Tensor) -> Tensor:  # (B, 784) -> (B, d) features
-        return self.encoder(self.input_dropout(x))
+        return self.encoder(self.input_noise(self.input_dropout(x)))
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 784) -> (B, num_classes) logits
         return self.head(self.encode(x))
@@ -170,6 +186,16 @@ def _with_dropout(net: nn.Sequential, p: float) -> nn.Sequential:
         modules.append(m)
         if not isinstance(m, nn.Linear):
             modules.append(nn.Dropout(p))
+    return nn.Sequential(*modules)
+
+
+def _with_noisy_norm(net: nn.Sequential, std: float) -> nn.Sequential:
+    """`net` with a `NoisyBatchNorm` (noise `std`) after every linear layer, before its activation."""
+    modules: list[nn.Module] = []
+    for m in net:
+        modules.append(m)
+        if isinstance(m, nn.Linear):
+            modules.append(NoisyBatchNorm(m.out_features, std))
     return nn.Sequential(*modules)
 
 
