@@ -102,6 +102,23 @@ def test_learns_ten_classes_far_above_chance():
     assert untrained < 0.3 and metrics["test/acc"] > 0.8  # chance 0.1; measured 0.10 before, 0.92 after
 
 
+def test_the_noisy_classifier_learns_with_lightning_and_tests_on_the_running_statistics():
+    """Prototype digits (a fixed random image per class plus noise): far above chance after two epochs,
+    and the logged test accuracy is the eval-mode network's (running BN statistics, no noise)."""
+    L.seed_everything(0)
+    clf = Classifier(hidden_dims=[64, 32], activation="relu", init="xavier", batch_norm=True, noise_std=0.5,
+                     input_noise=0.3, optimizer=lambda p: torch.optim.Adam(p, lr=2e-3))
+    fit = trainer(max_epochs=2)
+    fit.fit(clf, loader())
+    held_out = loader(n=1000, seed=1, batch_size=500)
+    accuracy = fit.test(clf, held_out, verbose=False)[0]["test/acc"]
+    x, y = prototypes(1000, seed=1)
+    with torch.no_grad():
+        by_hand = (clf.eval()(x).argmax(1) == y).float().mean().item()
+    assert accuracy == pytest.approx(by_hand, abs=1e-6)
+    assert accuracy > 0.8  # chance 0.1
+
+
 @pytest.mark.parametrize("freeze", [True, False])
 def test_frozen_encoder_stays_bit_for_bit_and_the_head_trains(ae_ckpt, freeze):
     clf = Classifier(hidden_dims=[32, 8], encoder_ckpt=ae_ckpt[0], freeze_encoder=freeze,
