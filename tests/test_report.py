@@ -284,3 +284,6 @@ def test_a_record_names_the_commit_its_process_started_from(tmp_path, monkeypatc
         Autoencoder(input_dim=16, hidden_dims=[8], latent_dim=2), train_dataloaders=data)
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["commit"] == run["fit"]["commit"] == started
+    from lightning_ae.report.records import condense
+
+    assert condense(tmp_path / "run", "toy", "repro")["fit"]["commit"] == started  # the committed record keeps it

@@ -25,7 +25,8 @@ from lightning_ae.report.results import RESULTS
 from lightning_ae.summary import CONFIG_FILE, load
 
 RUNS = Path("reports") / "runs"
-STAGE_KEYS = ("metrics", "wall_time_s", "wall_time_last_process_s", "epochs", "global_step", "processes", "devices")
+STAGE_KEYS = ("metrics", "wall_time_s", "wall_time_last_process_s", "epochs", "global_step", "processes", "devices",
+              "commit")  # the code each stage ran: a fit and its test may run different commits
 
 
 def record_path(runs: Path, config: str, version: str, seed: int) -> Path:

@@ -220,6 +220,14 @@ def probe_section(records: Records) -> list[str]:
     return lines
 
 
+def _commits(record: dict) -> str:
+    """The record's commit; 'fit X, test Y' where its stages say they ran different code (records since 2026-12-02)."""
+    fit, test = (record.get(stage, {}).get("commit") for stage in ("fit", "test"))
+    if fit and test and fit != test:
+        return f"fit {fit[:10]}, test {test[:10]}"
+    return str(record.get("commit"))[:10]
+
+
 def runs_section(records: Records) -> list[str]:
     lines = ["## The records", "", "One line per run and seed: where its numbers come from; *config*: whether the "
              "values its config file sets now are the run's (`lightning_ae.report.stale`).", "",
@@ -228,7 +236,7 @@ def runs_section(records: Records) -> list[str]:
     for (config, version), rows in sorted(records.items()):
         for r in rows:
             ver = r.get("versions", {})
-            lines.append(f"| `{config}/{version}/seed{r.get('seed')}.json` | {str(r.get('commit'))[:10]} | "
+            lines.append(f"| `{config}/{version}/seed{r.get('seed')}.json` | {_commits(r)} | "
                          f"{', '.join(r.get('devices', []))} | {r.get('fit', {}).get('processes', '')} | "
                          f"{ver.get('torch', '')} | {ver.get('lightning', '')} | {ver.get('python', '')} | "
                          f"{config_state(r)} |")
