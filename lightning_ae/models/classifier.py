@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from jsonargparse.typing import NonNegativeFloat, PositiveFloat, PositiveInt
@@ -95,9 +95,12 @@ class Classifier(System):
         self.input_dropout = nn.Dropout(input_dropout)
         self.input_noise = GaussianNoise(input_noise)
         net = mlp([input_dim, *hidden_dims], activation, self.code_activation, init)
-        if batch_norm:
-            net = _with_noisy_norm(net, noise_std)
-        self.encoder = _with_dropout(net, dropout)  # (B, 784) -> (B, d)
+        if batch_norm:  # a NoisyBatchNorm after every linear layer, before its activation (the linear bias stays,
+            # redundant under the normalisation, so that an autoencoder's encoder still loads: load_encoder)
+            net = _insert_after(net, lambda m: NoisyBatchNorm(m.out_features, noise_std) if isinstance(m, nn.Linear) else None)
+        if dropout > 0:  # an nn.Dropout after every activation
+            net = _insert_after(net, lambda m: None if isinstance(m, (nn.Linear, NoisyBatchNorm)) else nn.Dropout(dropout))
+        self.encoder = net  # (B, 784) -> (B, d)
         head = nn.Linear(hidden_dims[-1], num_classes)  # (B, d) -> (B, num_classes) logits
         init_linear(head, init, "linear")
         self.head = nn.Sequential(head, NoisyBatchNorm(num_classes, noise_std, scale=True)) if batch_norm else head
@@ -177,26 +180,9 @@ class Classifier(System):
         return {"z": self.encode(x), "y": y}
 
 
-def _with_dropout(net: nn.Sequential, p: float) -> nn.Sequential:
-    """`net` with an nn.Dropout(p) after every activation (unchanged when p == 0)."""
-    if p == 0:
-        return net
-    modules: list[nn.Module] = []
-    for m in net:
-        modules.append(m)
-        if not isinstance(m, nn.Linear):
-            modules.append(nn.Dropout(p))
-    return nn.Sequential(*modules)
-
-
-def _with_noisy_norm(net: nn.Sequential, std: float) -> nn.Sequential:
-    """`net` with a `NoisyBatchNorm` (noise `std`) after every linear layer, before its activation."""
-    modules: list[nn.Module] = []
-    for m in net:
-        modules.append(m)
-        if isinstance(m, nn.Linear):
-            modules.append(NoisyBatchNorm(m.out_features, std))
-    return nn.Sequential(*modules)
+def _insert_after(net: nn.Sequential, make: Callable[[nn.Module], nn.Module | None]) -> nn.Sequential:
+    """`net` with `make(m)` after each module `m` where it gives one."""
+    return nn.Sequential(*(new for m in net for new in (m, make(m)) if new is not None))
 
 
 def _layout(weights: list[Tensor]) -> str:
